@@ -1,0 +1,46 @@
+# The README's two commands: `make run` and `make test`. Both set everything up first, so they
+# work on a fresh machine with only Python 3.11+ and Node.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8283
+
+.PHONY: run test setup lint typecheck pytest proto bench clean
+
+$(BIN)/goval: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(BIN)/goval node_modules/.package-lock.json
+
+run: setup
+	$(BIN)/goval serve demo --host $(HOST) --port $(PORT)
+
+lint: setup
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+proto: setup
+	$(BIN)/python tools/gen_proto.py
+
+bench: setup
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/connect.py
+
+clean:
+	rm -rf $(VENV) node_modules

@@ -1,0 +1,1 @@
+"""Generated protobuf code for proto/api.proto (do not edit; run ``make proto``)."""

@@ -1,0 +1,146 @@
+"""The ``goval`` command: ``serve``, ``token``, ``ping``.
+
+Each subcommand is one function taking the parsed arguments and returning an exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import statistics
+import sys
+from pathlib import Path
+
+from goval.identity import Role
+from goval.server.auth import Authenticator, parse_duration
+from goval.server.config import DEFAULT_PORT, ServerConfig
+from goval.server.secrets import WorkspaceSecrets
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    status: int = args.run(args)
+    return status
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="goval", description="A goval workspace server.")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="serve a workspace directory")
+    serve.add_argument("workspace", nargs="?", default=".", type=Path)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument("--state-dir", type=Path, default=None)
+    serve.add_argument("--no-auth", action="store_true", help="everyone is the owner (loopback only)")
+    serve.add_argument("--compress", action="store_true", help="enable permessage-deflate")
+    serve.add_argument("--public-key", type=Path, default=None, help="PEM key for EdDSA/RS256 tokens")
+    serve.add_argument("--jwks-url", default=None)
+    serve.add_argument("--idle-timeout", type=parse_duration, default=15 * 60.0)
+    serve.set_defaults(run=_serve)
+
+    token = commands.add_parser("token", help="print a token for a workspace")
+    token.add_argument("workspace", nargs="?", default=".", type=Path)
+    token.add_argument("--state-dir", type=Path, default=None)
+    token.add_argument("--user", required=True)
+    token.add_argument("--id", type=int, default=1)
+    token.add_argument("--role", default="owner", choices=[role.wire_name for role in Role])
+    token.add_argument("--ttl", type=parse_duration, default=8 * 3600.0)
+    token.set_defaults(run=_token)
+
+    ping = commands.add_parser("ping", help="measure round-trip latency to a server")
+    ping.add_argument("url", help="ws://host:port/wsv2/<token> or http://host:port with --token")
+    ping.add_argument("--token", default=None)
+    ping.add_argument("--count", type=int, default=10)
+    ping.set_defaults(run=_ping)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from goval.server.app import Server
+
+    try:
+        config = ServerConfig(
+            workspace=args.workspace.resolve(),
+            state_dir=args.state_dir,
+            host=args.host,
+            port=args.port,
+            no_auth=args.no_auth,
+            compress=args.compress,
+            public_key_file=args.public_key,
+            jwks_url=args.jwks_url,
+            idle_timeout=args.idle_timeout,
+        )
+    except ValueError as exc:
+        print(f"goval: {exc}", file=sys.stderr)
+        return 2
+    if not config.workspace.is_dir():
+        print(f"goval: {config.workspace} is not a directory", file=sys.stderr)
+        return 2
+    asyncio.run(_run_server(Server(config)))
+    return 0
+
+
+async def _run_server(server: object) -> None:
+    from goval.server.app import Server
+
+    assert isinstance(server, Server)
+    await server.start()
+    token = "" if server.config.no_auth else server.mint_token("owner", Role.OWNER)
+    print(f"goval is serving {server.config.workspace}", flush=True)
+    print(f"  open:      {server.base_url}/#token={token}", flush=True)
+    print(f"  websocket: {server.websocket_url(token or 'local')}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    print("goval: shutting down", flush=True)
+    await server.aclose()
+
+
+def _token(args: argparse.Namespace) -> int:
+    state_dir = args.state_dir or args.workspace.resolve() / ".goval"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    secrets = WorkspaceSecrets.load_or_create(state_dir)
+    authenticator = Authenticator(secrets.token_secret, secrets.workspace_id)
+    print(authenticator.mint(args.user, Role[args.role.upper()], args.id, args.ttl))
+    return 0
+
+
+def _ping(args: argparse.Namespace) -> int:
+    from goval.client import connect
+
+    async def run() -> list[float]:
+        async with connect(args.url, args.token, reconnect=False) as client:
+            return [await client.ping() for _ in range(args.count)]
+
+    try:
+        rtts = asyncio.run(run())
+    except Exception as exc:
+        print(f"goval ping: {exc}", file=sys.stderr)
+        return 1
+    millis = sorted(rtt * 1000 for rtt in rtts)
+    for index, rtt in enumerate(rtts, 1):
+        print(f"pong {index}: {rtt * 1000:.3f} ms")
+    print(
+        f"{len(millis)} pings: min {millis[0]:.3f} ms, median {statistics.median(millis):.3f} ms,"
+        f" max {millis[-1]:.3f} ms"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        sys.exit(main())

@@ -1,0 +1,130 @@
+"""The aiohttp application and the :class:`Server` that runs it.
+
+Wires the parts together: configuration → secrets and authenticator → router → routes. Owns the
+HTTP surface (``/wsv2/<token>`` now; the IDE, signed file URLs, ``/proxy`` and ``/metrics`` mount
+here too) and the server's lifetime (start, graceful shutdown).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import urllib.parse
+
+from aiohttp import web
+
+from goval.errors import AuthError
+from goval.identity import Identity, Role
+from goval.protocol.connection import CloseCode
+from goval.server.auth import Authenticator
+from goval.server.channel_zero import ChannelZero
+from goval.server.config import ServerConfig
+from goval.server.router import Router
+from goval.server.secrets import WorkspaceSecrets
+from goval.server.session import Session
+from goval.services.base import ProcessDefaults, Resources
+from goval.services.registry import ServiceRegistry
+
+__all__ = ["LOCAL_IDENTITY", "Server", "token_from_path"]
+
+log = logging.getLogger("goval.server")
+LOCAL_IDENTITY = Identity(user_id=1, name="local", role=Role.OWNER)
+WSV2_PREFIX = "/wsv2/"
+
+
+def token_from_path(raw_path: str) -> str:
+    """The token in ``/wsv2/<token>[/<percent-encoded ws:// URL>][/]`` (§1.1), decoded once."""
+    rest = raw_path.split("?", 1)[0][len(WSV2_PREFIX) :]
+    head, _, last = rest.rpartition("/")
+    if head and urllib.parse.unquote(last).startswith(("ws://", "wss://")):
+        rest = head
+    rest = rest.rstrip("/")
+    return urllib.parse.unquote(rest)
+
+
+class Server:
+    """One goval server: a workspace directory served over HTTP and WebSocket."""
+
+    def __init__(self, config: ServerConfig, registry: ServiceRegistry | None = None) -> None:
+        self.config = config
+        state_dir = config.resolved_state_dir
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.secrets = WorkspaceSecrets.load_or_create(state_dir)
+        public_key = (
+            config.public_key_file.read_text() if config.public_key_file is not None else None
+        )
+        self.authenticator = Authenticator(
+            self.secrets.token_secret, self.secrets.workspace_id, public_key, config.jwks_url
+        )
+        resources = Resources(config.workspace.resolve(), state_dir.resolve(), ProcessDefaults())
+        self.router = Router(
+            config,
+            registry or ServiceRegistry(),
+            resources,
+            ChannelZero(self.authenticator, config.no_auth),
+        )
+        self.app = web.Application()
+        self.app.router.add_get("/wsv2/{token:.*}", self._websocket)
+        self._runner: web.AppRunner | None = None
+        self._site_port: int | None = None
+        self._handlers: set[asyncio.Task[None]] = set()
+
+    @property
+    def port(self) -> int:
+        if self._site_port is None:
+            raise RuntimeError("server not started")
+        return self._site_port
+
+    @property
+    def base_url(self) -> str:
+        host = self.config.host if ":" not in self.config.host else f"[{self.config.host}]"
+        return f"http://{host}:{self.port}"
+
+    def websocket_url(self, token: str) -> str:
+        return f"{self.base_url.replace('http', 'ws', 1)}/wsv2/{urllib.parse.quote(token, safe='')}"
+
+    def mint_token(self, name: str, role: Role = Role.OWNER, user_id: int = 1, ttl: float = 8 * 3600.0) -> str:
+        return self.authenticator.mint(name, role, user_id, ttl)
+
+    async def start(self) -> None:
+        """Bind and start serving (port 0 picks a free port)."""
+        self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.host, self.config.port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        sockets = getattr(server, "sockets", None) or []
+        self._site_port = sockets[0].getsockname()[1] if sockets else self.config.port
+        log.info("goval serving %s on %s", self.config.workspace, self.base_url)
+
+    async def aclose(self) -> None:
+        """Graceful shutdown: flush and stop every channel, SLEEP, close sockets with 1001."""
+        await self.router.aclose()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(
+            max_msg_size=self.config.max_message,
+            compress=self.config.compress,
+            heartbeat=self.config.heartbeat,
+            autoping=True,
+        )
+        await ws.prepare(request)
+        try:
+            identity = self._identify(token_from_path(request.raw_path))
+        except AuthError as exc:
+            log.info("refused connection: %s", exc.reason)
+            await ws.close(code=CloseCode.POLICY_VIOLATION, message=exc.reason.encode())
+            return ws
+        session = Session(self.router.next_session_id(), identity, ws, self.config)
+        await session.run(self.router)
+        return ws
+
+    def _identify(self, token: str) -> Identity:
+        if self.config.no_auth:
+            return LOCAL_IDENTITY
+        return self.authenticator.verify(token)
+

@@ -23,7 +23,9 @@ def generate(output_dir: Path) -> None:
 
     plugin = shutil.which("protoc-gen-mypy", path=str(Path(sys.executable).parent))
     if plugin is None:
-        raise SystemExit("protoc-gen-mypy not found next to this Python (pip install mypy-protobuf)")
+        raise SystemExit(
+            "protoc-gen-mypy not found next to this Python (pip install mypy-protobuf)"
+        )
     include = Path(protoc.__file__).parent / "_proto"
     output_dir.mkdir(parents=True, exist_ok=True)
     status = protoc.main(

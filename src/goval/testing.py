@@ -55,7 +55,11 @@ class RunningServer:
 
     @contextlib.asynccontextmanager
     async def client(
-        self, name: str = "alice", role: Role = Role.OWNER, user_id: int = 1, reconnect: bool = False
+        self,
+        name: str = "alice",
+        role: Role = Role.OWNER,
+        user_id: int = 1,
+        reconnect: bool = False,
     ) -> AsyncIterator[Client]:
         async with connect(self.url, self.token(name, role, user_id), reconnect=reconnect) as c:
             yield c
@@ -163,7 +167,9 @@ class ServiceHarness:
         self.service = service(context)
         self._next_session = 2
 
-    async def attach(self, name: str = "alice", role: Role = Role.OWNER, user_id: int = 1) -> FakePeer:
+    async def attach(
+        self, name: str = "alice", role: Role = Role.OWNER, user_id: int = 1
+    ) -> FakePeer:
         peer = FakePeer(self._next_session, Identity(user_id, name, role))
         self._next_session += 1
         self.channel.attached.append(peer)

@@ -35,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="goval", description="A goval workspace server.")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="serve a workspace directory")
@@ -43,9 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
     serve.add_argument("--state-dir", type=Path, default=None)
-    serve.add_argument("--no-auth", action="store_true", help="everyone is the owner (loopback only)")
+    serve.add_argument(
+        "--no-auth", action="store_true", help="everyone is the owner (loopback only)"
+    )
     serve.add_argument("--compress", action="store_true", help="enable permessage-deflate")
-    serve.add_argument("--public-key", type=Path, default=None, help="PEM key for EdDSA/RS256 tokens")
+    serve.add_argument(
+        "--public-key", type=Path, default=None, help="PEM key for EdDSA/RS256 tokens"
+    )
     serve.add_argument("--jwks-url", default=None)
     serve.add_argument("--idle-timeout", type=parse_duration, default=15 * 60.0)
     serve.set_defaults(run=_serve)

@@ -81,7 +81,9 @@ class Client:
         assert self._http is not None
         self._ready.clear()
         self.lost.clear()
-        self._ws = await self._http.ws_connect(self.url, max_msg_size=self._max_message, autoping=True)
+        self._ws = await self._http.ws_connect(
+            self.url, max_msg_size=self._max_message, autoping=True
+        )
         self._reader = asyncio.get_running_loop().create_task(self._read_loop(self._ws))
         ready = asyncio.ensure_future(self._ready.wait())
         done, _ = await asyncio.wait({ready, self._reader}, return_when=asyncio.FIRST_COMPLETED)
@@ -125,7 +127,9 @@ class Client:
         self._channels[result.id] = channel
         return channel
 
-    async def close_channel(self, channel: Channel, action: int = CloseChannel.TRY_CLOSE) -> Command:
+    async def close_channel(
+        self, channel: Channel, action: int = CloseChannel.TRY_CLOSE
+    ) -> Command:
         command = Command()
         command.closeChan.id = channel.id
         command.closeChan.action = action  # type: ignore[assignment]
@@ -179,7 +183,8 @@ class Client:
             command.ParseFromString(message.data)
             self._route(command)
         self.close_code = ws.close_code
-        self.close_reason = "" if ws.close_code is None else str(ws.extra or "")
+        exception = ws.exception()
+        self.close_reason = "" if exception is None else str(exception)
         self._connection_lost()
 
     def _route(self, command: Command) -> None:
@@ -271,4 +276,3 @@ async def connect(
         yield client
     finally:
         await client.aclose()
-

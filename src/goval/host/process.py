@@ -11,6 +11,7 @@ signalling the child's session. It does not touch the child's stdio; see ``pipe`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import os
 import resource
@@ -69,11 +70,20 @@ class Limits:
 
 
 def child_environment(
-    additions: Mapping[str, str] | None = None, base: Mapping[str, str] | None = None
+    additions: Mapping[str, str] | None = None,
+    base: Mapping[str, str] | None = None,
+    *,
+    pty: bool = False,
 ) -> dict[str, str]:
-    """``base`` (default: the server's environment) minus ``GOVAL_*``, then ``additions``."""
+    """``base`` (default: the server's environment) minus ``GOVAL_*``; for a PTY child then
+    ``TERM=xterm-256color`` (and no ``LINES``/``COLUMNS``, which would override the window
+    size); then ``additions`` — the order of protocol §3.6."""
     source = os.environ if base is None else base
     env = {k: v for k, v in source.items() if not k.startswith("GOVAL_")}
+    if pty:
+        env.pop("LINES", None)
+        env.pop("COLUMNS", None)
+        env["TERM"] = "xterm-256color"
     if additions:
         env.update(additions)
     return env
@@ -184,10 +194,8 @@ class ChildProcess:
         if self.alive:
             targets.add(self.pid)
         for pid in targets:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
 
     def interrupt(self) -> None:
         """SIGINT to the child's session, as Ctrl-C would."""
@@ -205,14 +213,15 @@ class ChildProcess:
         if self.tree_alive():
             self.signal_group(sig)
             deadline = self._loop.time() + grace
-            while self.tree_alive() and self._loop.time() < deadline:
+            # No event tells us when a grandchild dies: poll /proc.
+            while self.tree_alive() and self._loop.time() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(_GONE_POLL)
             if self.tree_alive():
                 self.signal_group(signal.SIGKILL)
         code = await self.wait()
         # SIGKILL is not instant: wait (briefly) until nothing of the tree can run any more.
         deadline = self._loop.time() + 1.0
-        while self.tree_alive() and self._loop.time() < deadline:
+        while self.tree_alive() and self._loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(_GONE_POLL)
         return code
 

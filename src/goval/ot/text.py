@@ -1,149 +1,144 @@
-"""The document text: an immutable rope whose every node caches length, UTF-8 size and CRC-32.
+"""``Text``: the document text, with O(log n) edits and an O(1)-per-edit CRC-32 of its UTF-8.
 
-protocol.md §5.4 puts the CRC-32 of the whole text in every packet. A Python ``str`` would make
-each keystroke cost O(document) twice (splice, then rehash). Here the text is an AVL-balanced
-binary tree of chunks (leaves of at most ``LEAF_MAX`` code points); a node caches its code-point
-length, its UTF-8 byte length and the ``zlib.crc32`` of its UTF-8, the latter joined from its
-children with :func:`goval.ot.crc.crc32_combine`. An edit rebuilds one root-to-leaf path, so apply
-plus checksum is O(log n), and :meth:`Text.crc32` is a field read.
+protocol.md §5.4 puts the CRC-32 of the whole text in every packet. With a plain ``str`` each
+keystroke would cost O(document) twice (splice, then rehash). ``Text`` is a balanced rope
+(``rope.py``) plus a **finger**: the path to the leaf last edited, with the CRCs of the text
+before and after that leaf. An edit inside that leaf (typing is local) replaces the leaf, copies
+the root-to-leaf path with adjusted lengths, and derives the document CRC from the finger with
+two ``crc32_shift`` calls, so its cost hardly depends on the document size. An edit elsewhere
+builds a new finger with O(log n) CRC combines; an edit spanning leaves, or one that overflows
+or empties its leaf, goes through the general rebalancing ``rope.replace``.
 
 ``Text`` is persistent: :meth:`Text.apply` returns a new ``Text`` sharing every untouched node
-with the old one, which stays valid (a writer may keep flushing an old version while edits go on).
-The text must be valid Unicode scalar values (no lone surrogates): the wire cannot carry others.
-This module owns text storage only; op semantics live in ``operation.py``.
+with the old one, which stays valid (a writer may flush an old version while edits go on).
+The text must be valid Unicode scalar values (no lone surrogates): the wire carries no others.
 """
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-from goval.ot.crc import crc32_combine
+from goval.ot import rope
+from goval.ot.crc import crc32_combine, crc32_shift
 from goval.ot.operation import Component, Delete, apply as apply_to_str, check_fits
 
-__all__ = ["LEAF_MAX", "Text"]
+__all__ = ["Text"]
 
-LEAF_MAX = 4096  # code points per leaf; bigger leaves mean a shallower tree but costlier splices
-_LEAF_TARGET = LEAF_MAX // 2  # chunk size when (re)building from a string
-_LEAF_MIN = LEAF_MAX // 8  # a leaf this small is merged into its sibling leaf when they meet
 # An op with more edits than this is cheaper to apply by rebuilding from a string.
 _MIN_EDITS_FOR_REBUILD = 16
 _CODE_POINTS_PER_EDIT_FOR_REBUILD = 4096
 
-
-class _Leaf:
-    __slots__ = ("crc", "n", "nbytes", "text")
-    height = 0
-
-    def __init__(self, text: str) -> None:
-        data = text.encode()
-        self.text = text
-        self.n = len(text)
-        self.nbytes = len(data)
-        self.crc = zlib.crc32(data)
+_Edit = tuple[int, int, str]  # (start, end, insert) in the original text's code points
 
 
-class _Branch:
-    __slots__ = ("crc", "height", "left", "n", "nbytes", "right")
+class _Finger:
+    """The path to one leaf and the CRCs of the text around it."""
 
-    def __init__(self, left: _Node, right: _Node) -> None:
-        self.left = left
-        self.right = right
-        self.n = left.n + right.n
-        self.nbytes = left.nbytes + right.nbytes
-        self.crc = crc32_combine(left.crc, right.crc, right.nbytes)
-        self.height = max(left.height, right.height) + 1
+    __slots__ = ("leaf", "path", "prefix_shifted", "start", "suffix_bytes", "suffix_crc", "went_left")
 
+    def __init__(
+        self,
+        path: list[rope.Branch],
+        went_left: list[bool],
+        leaf: rope.Leaf,
+        start: int,
+        around: tuple[int, int, int],
+    ) -> None:
+        self.path = path  # root first, the leaf's parent last
+        self.went_left = went_left
+        self.leaf = leaf
+        self.start = start  # code-point offset of the leaf
+        # crc(prefix) * x^(8 len(suffix)), crc(suffix), len(suffix): none depends on the leaf.
+        self.prefix_shifted, self.suffix_crc, self.suffix_bytes = around
 
-_Node = _Leaf | _Branch
+    def contains(self, start: int, end: int) -> bool:
+        return self.start <= start and end <= self.start + self.leaf.n
 
-
-def _make(left: _Node, right: _Node) -> _Node:
-    """A node over two subtrees, merging two leaves when one of them has become small."""
-    if (
-        type(left) is _Leaf
-        and type(right) is _Leaf
-        and (left.n < _LEAF_MIN or right.n < _LEAF_MIN)
-        and left.n + right.n <= LEAF_MAX
-    ):
-        return _Leaf(left.text + right.text)
-    return _Branch(left, right)
-
-
-def _balanced(a: _Node, b: _Node) -> _Node:
-    """``_make(a, b)`` with one AVL rotation when the heights differ by two."""
-    if a.height > b.height + 1:
-        assert isinstance(a, _Branch)
-        if a.left.height >= a.right.height:
-            return _make(a.left, _make(a.right, b))
-        inner = a.right
-        assert isinstance(inner, _Branch)
-        return _make(_make(a.left, inner.left), _make(inner.right, b))
-    if b.height > a.height + 1:
-        assert isinstance(b, _Branch)
-        if b.right.height >= b.left.height:
-            return _make(_make(a, b.left), b.right)
-        inner = b.left
-        assert isinstance(inner, _Branch)
-        return _make(_make(a, inner.left), _make(inner.right, b.right))
-    return _make(a, b)
+    def crc(self) -> int:
+        leaf = self.leaf
+        assert leaf.crc is not None
+        return (
+            crc32_shift(self.prefix_shifted, leaf.nbytes)
+            ^ crc32_shift(leaf.crc, self.suffix_bytes)
+            ^ self.suffix_crc
+        )
 
 
-def _join(a: _Node | None, b: _Node | None) -> _Node | None:
-    """Concatenate two balanced trees of any heights into one balanced tree."""
-    if a is None:
-        return b
-    if b is None:
-        return a
-    if a.height > b.height + 1:
-        assert isinstance(a, _Branch)
-        joined = _join(a.right, b)
-        assert joined is not None
-        return _balanced(a.left, joined)
-    if b.height > a.height + 1:
-        assert isinstance(b, _Branch)
-        joined = _join(a, b.left)
-        assert joined is not None
-        return _balanced(joined, b.right)
-    return _make(a, b)
+def _locate(root: rope.Node, root_crc: int, start: int, end: int) -> _Finger | None:
+    """The finger on the one leaf holding code points ``start..end``, or None if they span two."""
+    path: list[rope.Branch] = []
+    went_left: list[bool] = []
+    node = root
+    offset = 0
+    while type(node) is not rope.Leaf:
+        assert isinstance(node, rope.Branch)
+        split = node.left.n
+        path.append(node)
+        if end - offset <= split:
+            went_left.append(True)
+            node = node.left
+        elif start - offset >= split:
+            went_left.append(False)
+            offset += split
+            node = node.right
+        else:
+            return None
+    assert isinstance(node, rope.Leaf)
+    return _Finger(path, went_left, node, offset, _around(path, went_left, node, root_crc))
 
 
-def _build_chunks(chunks: Sequence[str], lo: int, hi: int) -> _Node:
-    if hi - lo == 1:
-        return _Leaf(chunks[lo])
-    mid = (lo + hi) // 2
-    return _make(_build_chunks(chunks, lo, mid), _build_chunks(chunks, mid, hi))
+def _around(
+    path: list[rope.Branch], went_left: list[bool], leaf: rope.Leaf, root_crc: int
+) -> tuple[int, int, int]:
+    """The finger CRCs: combine the right siblings into the suffix, derive the prefix from that.
+
+    crc(all) = crc(prefix) x^(8 len(leaf + suffix)) + crc(leaf) x^(8 len(suffix)) + crc(suffix),
+    so the prefix needs no combines of its own (and left siblings need no lazy CRCs).
+    """
+    suffix_crc = suffix_bytes = 0
+    for i in range(len(path) - 1, -1, -1):
+        if went_left[i]:
+            sibling = path[i].right
+            suffix_crc = crc32_shift(suffix_crc, sibling.nbytes) ^ rope.crc_of(sibling)
+            suffix_bytes += sibling.nbytes
+    assert leaf.crc is not None
+    shifted = root_crc ^ crc32_shift(leaf.crc, suffix_bytes) ^ suffix_crc
+    return crc32_shift(shifted, -leaf.nbytes), suffix_crc, suffix_bytes
 
 
-def _build(text: str) -> _Node | None:
-    if not text:
-        return None
-    if len(text) <= LEAF_MAX:
-        return _Leaf(text)
-    chunks = [text[i : i + _LEAF_TARGET] for i in range(0, len(text), _LEAF_TARGET)]
-    return _build_chunks(chunks, 0, len(chunks))
+def _splice_leaf(finger: _Finger, edits: list[_Edit]) -> str:
+    text = finger.leaf.text
+    base = finger.start
+    parts: list[str] = []
+    pos = 0
+    for start, end, insert in edits:
+        parts.append(text[pos : start - base])
+        parts.append(insert)
+        pos = end - base
+    parts.append(text[pos:])
+    return "".join(parts)
 
 
-def _replace(node: _Node, start: int, end: int, insert: str) -> _Node | None:
-    """``node`` with code points ``start:end`` replaced by ``insert``."""
-    if start == 0 and end == node.n:
-        return _build(insert)
-    if type(node) is _Leaf:
-        text = node.text
-        return _build(text[:start] + insert + text[end:])
-    assert isinstance(node, _Branch)
-    split = node.left.n
-    if end <= split:
-        return _join(_replace(node.left, start, end, insert), node.right)
-    if start >= split:
-        return _join(node.left, _replace(node.right, start - split, end - split, insert))
-    left = _replace(node.left, start, split, insert)
-    return _join(left, _replace(node.right, 0, end - split, ""))
+def _replace_leaf(finger: _Finger, leaf: rope.Leaf) -> tuple[rope.Node, _Finger]:
+    """Copy the finger's path over a new leaf; lengths change, heights do not."""
+    dn = leaf.n - finger.leaf.n
+    db = leaf.nbytes - finger.leaf.nbytes
+    node: rope.Node = leaf
+    path = finger.path.copy()
+    for i in range(len(path) - 1, -1, -1):
+        old = path[i]
+        if finger.went_left[i]:
+            node = rope.Branch(node, old.right, old.n + dn, old.nbytes + db, old.height)
+        else:
+            node = rope.Branch(old.left, node, old.n + dn, old.nbytes + db, old.height)
+        path[i] = node
+    around = (finger.prefix_shifted, finger.suffix_crc, finger.suffix_bytes)
+    return node, _Finger(path, finger.went_left, leaf, finger.start, around)
 
 
-def _edits(op: Sequence[Component]) -> list[tuple[int, int, str]]:
-    """``op`` as ``(start, end, insert)`` replacements in the original text's coordinates."""
-    edits: list[tuple[int, int, str]] = []
+def _edits(op: Sequence[Component]) -> list[_Edit]:
+    """``op`` as ordered, non-overlapping replacements in the original text's coordinates."""
+    edits: list[_Edit] = []
     pos = 0
     for c in op:
         if type(c) is int:
@@ -160,49 +155,27 @@ def _edits(op: Sequence[Component]) -> list[tuple[int, int, str]]:
     return edits
 
 
-def _leaves(node: _Node | None) -> Iterator[_Leaf]:
-    stack = [node] if node is not None else []
-    while stack:
-        top = stack.pop()
-        if type(top) is _Leaf:
-            yield top
-        else:
-            assert isinstance(top, _Branch)
-            stack.append(top.right)
-            stack.append(top.left)
-
-
-def _collect(node: _Node, start: int, end: int, out: list[str]) -> None:
-    if type(node) is _Leaf:
-        out.append(node.text[start:end])
-        return
-    assert isinstance(node, _Branch)
-    split = node.left.n
-    if start < split:
-        _collect(node.left, start, min(end, split), out)
-    if end > split:
-        _collect(node.right, max(start - split, 0), end - split, out)
-
-
 class Text:
-    """An immutable text with O(log n) edits and an always-current CRC-32 of its UTF-8."""
+    """An immutable text with O(log n) edits and an always-available CRC-32 of its UTF-8."""
 
-    __slots__ = ("_root",)
+    __slots__ = ("_crc", "_finger", "_root")
 
-    def __init__(self, root: _Node | None = None) -> None:
+    def __init__(self, root: rope.Node | None = None, finger: _Finger | None = None) -> None:
         self._root = root
+        self._finger = finger
+        self._crc: int | None = None
 
     @classmethod
     def from_str(cls, text: str) -> Text:
         """The ``Text`` holding ``text``."""
-        return cls(_build(text))
+        return cls(rope.build(text))
 
     def __len__(self) -> int:
         """Length in code points."""
         return self._root.n if self._root is not None else 0
 
     def __str__(self) -> str:
-        return "".join(leaf.text for leaf in _leaves(self._root))
+        return "".join(leaf.text for leaf in rope.leaves(self._root))
 
     def __repr__(self) -> str:
         return f"<Text {len(self)} code points crc32={self.crc32()}>"
@@ -218,31 +191,42 @@ class Text:
 
     def crc32(self) -> int:
         """``zlib.crc32`` of the whole text's UTF-8, unsigned."""
-        return self._root.crc if self._root is not None else 0
+        if self._crc is None:
+            if self._finger is not None:
+                self._crc = self._finger.crc()
+            else:
+                self._crc = rope.crc_of(self._root) if self._root is not None else 0
+        return self._crc
 
     def utf8_length(self) -> int:
         """Length of the whole text's UTF-8 in bytes."""
         return self._root.nbytes if self._root is not None else 0
 
     def height(self) -> int:
-        """Height of the underlying tree (0 for one chunk); exposed for tests and benchmarks."""
+        """Height of the underlying tree (0 for one chunk); for tests and benchmarks."""
         return self._root.height if self._root is not None else 0
 
     def slice(self, start: int, end: int) -> str:
-        """Code points ``start:end`` (clamped to the text like ``str`` slicing; no negatives)."""
+        """Code points ``start:end``, clamped to the text like ``str`` slicing (no negatives)."""
         if start < 0 or end < 0:
             raise ValueError("Text.slice takes non-negative positions")
         end = min(end, len(self))
         if self._root is None or start >= end:
             return ""
         out: list[str] = []
-        _collect(self._root, start, end, out)
+        rope.collect(self._root, start, end, out)
         return "".join(out)
 
     def apply(self, op: Sequence[Component]) -> Text:
         """A new ``Text`` with ``op`` applied; ``OTError`` if the op overruns the text."""
         check_fits(op, len(self))
         edits = _edits(op)
+        if not edits:
+            return self
+        if self._root is not None:
+            local = self._apply_in_one_leaf(edits)
+            if local is not None:
+                return local
         if (
             len(edits) > _MIN_EDITS_FOR_REBUILD
             and len(edits) * _CODE_POINTS_PER_EDIT_FOR_REBUILD > len(self)
@@ -250,5 +234,20 @@ class Text:
             return Text.from_str(apply_to_str(str(self), op))
         root = self._root
         for start, end, insert in reversed(edits):
-            root = _replace(root, start, end, insert) if root is not None else _build(insert)
+            root = rope.replace(root, start, end, insert) if root is not None else rope.build(insert)
         return Text(root)
+
+    def _apply_in_one_leaf(self, edits: list[_Edit]) -> Text | None:
+        """The fast path: every edit inside one leaf that stays within its size bounds."""
+        assert self._root is not None
+        first, last = edits[0][0], edits[-1][1]
+        finger = self._finger
+        if finger is None or not finger.contains(first, last):
+            finger = _locate(self._root, self.crc32(), first, last)
+            if finger is None:
+                return None
+        text = _splice_leaf(finger, edits)
+        if not 0 < len(text) <= rope.LEAF_MAX:
+            return None
+        root, moved = _replace_leaf(finger, rope.Leaf(text))
+        return Text(root, moved)

@@ -101,7 +101,11 @@ class ChannelTable:
         return OpenOutcome(self._create(session, service, name), created=True)
 
     def close(
-        self, session: int, channel_id: int, action: CloseChannel.Action.ValueType, may_destroy: bool
+        self,
+        session: int,
+        channel_id: int,
+        action: CloseChannel.Action.ValueType,
+        may_destroy: bool,
     ) -> CloseOutcome:
         """Apply a closeChan; ``may_destroy`` is whether the role may force-CLOSE (write+)."""
         channel = self._channels.get(channel_id)
@@ -114,7 +118,9 @@ class ChannelTable:
         nobody_left = action != CloseChannel.DISCONNECT and not channel.sessions
         if anonymous_dies or nobody_left:
             return self._destroy(channel, also=(session,))
-        return CloseOutcome(CloseChannelRes.DISCONNECT, channel, destroyed=False, detached=(session,))
+        return CloseOutcome(
+            CloseChannelRes.DISCONNECT, channel, destroyed=False, detached=(session,)
+        )
 
     def disconnect_all(self, session: int) -> list[CloseOutcome]:
         """Socket loss: DISCONNECT on every channel the session holds, in id order."""

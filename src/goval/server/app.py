@@ -34,7 +34,7 @@ WSV2_PREFIX = "/wsv2/"
 
 def token_from_path(raw_path: str) -> str:
     """The token in ``/wsv2/<token>[/<percent-encoded ws:// URL>][/]`` (§1.1), decoded once."""
-    rest = raw_path.split("?", 1)[0][len(WSV2_PREFIX) :]
+    rest = raw_path.split("?", 1)[0][len(WSV2_PREFIX) :].rstrip("/")
     head, _, last = rest.rpartition("/")
     if head and urllib.parse.unquote(last).startswith(("ws://", "wss://")):
         rest = head
@@ -83,7 +83,9 @@ class Server:
     def websocket_url(self, token: str) -> str:
         return f"{self.base_url.replace('http', 'ws', 1)}/wsv2/{urllib.parse.quote(token, safe='')}"
 
-    def mint_token(self, name: str, role: Role = Role.OWNER, user_id: int = 1, ttl: float = 8 * 3600.0) -> str:
+    def mint_token(
+        self, name: str, role: Role = Role.OWNER, user_id: int = 1, ttl: float = 8 * 3600.0
+    ) -> str:
         return self.authenticator.mint(name, role, user_id, ttl)
 
     async def start(self) -> None:
@@ -127,4 +129,3 @@ class Server:
         if self.config.no_auth:
             return LOCAL_IDENTITY
         return self.authenticator.verify(token)
-

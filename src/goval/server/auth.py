@@ -38,10 +38,16 @@ class Authenticator:
         if claims.get("ws") != self.workspace_id:
             raise AuthError("wrong workspace")
         roles = claims.get("roles")
-        role = Role.strongest([r for r in roles if isinstance(r, str)]) if isinstance(roles, list) else None
+        role = (
+            Role.strongest([r for r in roles if isinstance(r, str)])
+            if isinstance(roles, list)
+            else None
+        )
         if role is None:
             raise AuthError("no role")
-        return Identity(user_id=_user_id(claims.get("sub")), name=str(claims.get("name", "")), role=role)
+        return Identity(
+            user_id=_user_id(claims.get("sub")), name=str(claims.get("name", "")), role=role
+        )
 
     def mint(self, name: str, role: Role, user_id: int = 1, ttl: float = 8 * 3600.0) -> str:
         """A token for ``name`` with ``role``, valid for ``ttl`` seconds."""
@@ -55,7 +61,7 @@ class Authenticator:
         return jwt.encode(claims, self.secret, algorithm="HS256")
 
     def _decode(self, token: str) -> dict[str, Any]:
-        options = {"require": ["exp"]}
+        options: jwt.types.Options = {"require": ["exp"]}
         try:
             header = jwt.get_unverified_header(token)
             key: Any = self.secret

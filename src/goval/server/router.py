@@ -97,7 +97,7 @@ class Router:
         self.sessions.pop(session.session_id, None)
         async with self._lock:
             for outcome in self.table.disconnect_all(session.session_id):
-                self._apply_close(session, outcome)
+                self._apply_close(outcome, session)
         log.info("session %d disconnected", session.session_id)
 
     async def handle_request(self, session: Session, command: Command, body: str) -> None:
@@ -110,7 +110,8 @@ class Router:
             if body == "openChan":
                 reply = await self._open(session, command)
             elif body == "closeChan":
-                reply = await self._close(session, command)
+                await self._close(session, command)
+                reply = None
             else:
                 reply = await self.channel_zero.handle(self, session, command, body)
         except Exception as exc:

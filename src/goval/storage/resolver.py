@@ -127,7 +127,10 @@ class Resolver:
                     creates += 1
                     if not create_dirs or creates > MAX_CREATE_RETRIES:
                         raise FileError(op, display, FileError.NOT_FOUND)
-                    self._make_dir(cur, name, durable)
+                    try:
+                        self._make_dir(cur, name, durable)
+                    except OSError as exc:  # e.g. ``cur`` itself was removed meanwhile
+                        raise FileError(op, display, reason_for(exc)) from exc
                     continue
                 os.close(cur)
                 cur = target

@@ -96,9 +96,13 @@ class Workspace:
         """
         rel = clean(path, "open")
         with self._open_regular(rel, "read") as f:
-            if os.fstat(f.fileno()).st_size > max_size:
+            size = os.fstat(f.fileno()).st_size
+            if size > max_size:
                 raise FileError("read", rel, FileError.TOO_LARGE)
-            data = f.read(max_size + 1)
+            # Ask for the known size (+1 to notice growth): read(n) allocates n bytes up front.
+            data = f.read(size + 1)
+            if len(data) > size:
+                data += f.read(max_size + 1 - len(data))
         if len(data) > max_size:  # grew while we read it
             raise FileError("read", rel, FileError.TOO_LARGE)
         return data

@@ -24,7 +24,6 @@ from goval.server.config import ServerConfig
 from goval.services.base import (
     Deferred,
     Peer,
-    ProcessDefaults,
     Resources,
     Service,
     ServiceContext,
@@ -162,7 +161,7 @@ class ServiceHarness:
         state.mkdir(parents=True, exist_ok=True)
         self.channel = _HarnessChannel(1, channel_name)
         self.server = _HarnessServer()
-        self.resources = Resources(workspace.resolve(), state.resolve(), ProcessDefaults())
+        self.resources = Resources.open(workspace, state)
         context = ServiceContext(service.name, self.channel, self.server, self.resources)
         self.service = service(context)
         self._next_session = 2
@@ -195,6 +194,7 @@ class ServiceHarness:
 
     async def aclose(self) -> None:
         await self.service.aclose()
+        self.resources.close()
 
 
 def _copy(command: Command) -> Command:

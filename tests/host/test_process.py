@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
@@ -113,19 +112,16 @@ async def test_rlimits_are_visible_to_the_child() -> None:
     assert out.text.split() == ["7", str(1024 * 1024), "500"]
 
 
-async def test_the_file_size_limit_stops_a_large_write() -> None:
-    proc, _ = await run(
-        ["sh", "-c", "head -c 100000 /dev/zero > /dev/null; head -c 100000 /dev/zero > big.$$"],
+async def test_the_file_size_limit_stops_a_large_write(tmp_path: Path) -> None:
+    out = Collector()
+    proc = await PipeProcess.start(
+        ["sh", "-c", "head -c 100000 /dev/zero > big"],
+        cwd=str(tmp_path),
+        on_output=out,
         limits=Limits(file_size=4096),
-        env=child_environment(),
     )
-    try:
-        assert await proc.wait() != 0
-    finally:
-        path = f"/tmp/big.{proc.pid}"
-        if os.path.exists(path):
-            assert os.path.getsize(path) <= 4096
-            os.unlink(path)
+    assert await proc.wait() != 0
+    assert (tmp_path / "big").stat().st_size == 4096
 
 
 async def test_terminate_group_leaves_no_orphan() -> None:

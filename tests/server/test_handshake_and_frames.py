@@ -137,8 +137,8 @@ async def test_a_refused_token_closes_1008_with_its_reason(
     claims: dict[str, object], reason: str
 ) -> None:
     async with running_server() as rs:
-        secrets = rs.server.secrets
-        token = _forged(secrets.workspace_id, secrets.token_secret, **claims)
+        secrets = rs.server.keys
+        token = _forged(secrets.workspace_id, secrets.secret, **claims)
         async with aiohttp.ClientSession() as http, http.ws_connect(rs.ws_url(token)) as ws:
             message = await ws.receive(timeout=5)
             assert message.type == aiohttp.WSMsgType.CLOSE
@@ -158,7 +158,7 @@ async def test_a_missing_or_garbage_token_closes_1008(path_token: str, reason: s
 
 async def test_a_token_signed_with_another_secret_is_invalid() -> None:
     async with running_server() as rs, aiohttp.ClientSession() as http:
-        token = _forged(rs.server.secrets.workspace_id, b"x" * 32)
+        token = _forged(rs.server.keys.workspace_id, b"x" * 32)
         async with http.ws_connect(rs.ws_url(token)) as ws:
             message = await ws.receive(timeout=5)
             assert (message.data, message.extra) == (1008, "invalid token")
@@ -166,16 +166,16 @@ async def test_a_token_signed_with_another_secret_is_invalid() -> None:
 
 async def test_a_token_just_past_expiry_is_accepted_within_the_leeway() -> None:
     async with running_server() as rs:
-        secrets = rs.server.secrets
-        token = _forged(secrets.workspace_id, secrets.token_secret, exp=time.time() - 10)
+        secrets = rs.server.keys
+        token = _forged(secrets.workspace_id, secrets.secret, exp=time.time() - 10)
         async with raw_socket(rs.ws_url(token)) as raw:
             assert raw.session_id == 2
 
 
 async def test_the_strongest_role_in_the_token_wins() -> None:
     async with running_server() as rs:
-        secrets = rs.server.secrets
-        token = _forged(secrets.workspace_id, secrets.token_secret, roles=["read", "owner", "x"])
+        secrets = rs.server.keys
+        token = _forged(secrets.workspace_id, secrets.secret, roles=["read", "owner", "x"])
         async with raw_socket(rs.ws_url(token)):
             session = next(iter(rs.server.router.sessions.values()))
             assert session.identity.role == Role.OWNER

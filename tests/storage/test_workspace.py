@@ -374,3 +374,48 @@ def test_removing_an_ancestor_of_a_nested_state_directory_is_refused(root: Path)
         with pytest.raises(FileError, match=r"^rename var v2: permission denied$"):
             ws.move("var", "v2")
     assert (root / "var/state").is_dir()
+
+
+def test_move_under_a_file_says_not_a_directory(ws: Workspace, root: Path) -> None:
+    (root / "a").write_text("A")
+    (root / "f").write_text("F")
+    with pytest.raises(FileError, match=r"^rename a f/x: not a directory$"):
+        ws.move("a", "f/x")
+    assert (root / "a").read_text() == "A"
+
+
+def test_move_without_renameat2_still_never_overwrites(
+    ws: Workspace, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from goval.storage import renaming
+
+    monkeypatch.setattr(renaming, "_renameat2", None)  # take the portable fallback branch
+    (root / "a").write_text("A")
+    (root / "b").write_text("B")
+    with pytest.raises(FileError, match=r"^rename a b: file exists$"):
+        ws.move("a", "b")
+    ws.move("a", "c/d")
+    assert (root / "c/d").read_text() == "A"
+    assert (root / "b").read_text() == "B"
+
+
+def test_a_nested_state_directory_is_missing_from_its_parent_listing(root: Path) -> None:
+    (root / "var/state").mkdir(parents=True)
+    (root / "var/log").mkdir()
+    with Workspace(root, root / "var/state") as ws:
+        assert ws.readdir("var") == [Entry("log", True)]
+        assert ws.list_objects("") == []
+        assert not ws.stat("var/state").exists
+
+
+def test_a_state_directory_outside_the_root_hides_nothing(root: Path, tmp_path: Path) -> None:
+    (root / ".goval").mkdir()
+    with Workspace(root, tmp_path / "elsewhere") as ws:
+        assert ws.readdir(".") == [Entry(".goval", True)]
+
+
+def test_atomic_writer_onto_a_directory_fails_before_writing(ws: Workspace, root: Path) -> None:
+    (root / "d").mkdir()
+    with pytest.raises(FileError, match=r"^open d: is a directory$"), ws.atomic_writer("d"):
+        pass
+    assert os.listdir(root / "d") == []

@@ -17,7 +17,7 @@ from pathlib import Path
 from goval.identity import Role
 from goval.server.auth import Authenticator, parse_duration
 from goval.server.config import DEFAULT_PORT, ServerConfig
-from goval.server.secrets import WorkspaceSecrets
+from goval.storage import load_or_create_keys
 
 __all__ = ["main"]
 
@@ -118,9 +118,8 @@ async def _run_server(server: object) -> None:
 
 def _token(args: argparse.Namespace) -> int:
     state_dir = args.state_dir or args.workspace.resolve() / ".goval"
-    state_dir.mkdir(parents=True, exist_ok=True)
-    secrets = WorkspaceSecrets.load_or_create(state_dir)
-    authenticator = Authenticator(secrets.token_secret, secrets.workspace_id)
+    keys = load_or_create_keys(state_dir)
+    authenticator = Authenticator(keys.secret, keys.workspace_id)
     print(authenticator.mint(args.user, Role[args.role.upper()], args.id, args.ttl))
     return 0
 

@@ -67,6 +67,8 @@ class Client:
         self._refs = (f"{n:x}" for n in itertools.count(1))
         self._pending: dict[str, asyncio.Future[Command]] = {}
         self._channels: dict[int, Channel] = {}
+        # openChan refs awaiting openChanRes: the channel must exist before its greeting is read.
+        self._opening: dict[str, Channel] = {}
         self._reader: asyncio.Task[None] | None = None
         self._closing = False
         self._ready = asyncio.Event()
@@ -115,17 +117,27 @@ class Client:
         """Open a channel; default action CREATE without a name, ATTACH_OR_CREATE with one."""
         if action is None:
             action = OpenChannel.ATTACH_OR_CREATE if name else OpenChannel.CREATE
-        command = Command()
-        command.openChan.service = service
-        command.openChan.name = name or ""
-        command.openChan.action = action  # type: ignore[assignment]
-        reply = await self.exchange(command)
-        result = reply.openChanRes
-        if reply.WhichOneof("body") != "openChanRes" or result.state == OpenChannelRes.ERROR:
-            raise ChannelOpenError(result.error or reply.error)
-        channel = Channel(self, result.id, service, name or "")
-        self._channels[result.id] = channel
+        channel = Channel(self, 0, service, name or "")
+        reply = await self._open_as(channel, action)
+        if (
+            reply.WhichOneof("body") != "openChanRes"
+            or reply.openChanRes.state == OpenChannelRes.ERROR
+        ):
+            raise ChannelOpenError(reply.openChanRes.error or reply.error)
         return channel
+
+    async def _open_as(self, channel: Channel, action: int) -> Command:
+        """Send openChan for ``channel``; on success the reader registers it under its new id."""
+        command = Command()
+        command.openChan.service = channel.service
+        command.openChan.name = channel.name
+        command.openChan.action = OpenChannel.Action.ValueType(action)
+        ref = next(self._refs)
+        self._opening[ref] = channel
+        try:
+            return await self.exchange(command, ref)
+        finally:
+            self._opening.pop(ref, None)
 
     async def close_channel(
         self, channel: Channel, action: int = CloseChannel.TRY_CLOSE
@@ -153,9 +165,9 @@ class Client:
         await self.request(command)
         return time.perf_counter() - started
 
-    async def exchange(self, command: Command) -> Command:
+    async def exchange(self, command: Command, ref: str | None = None) -> Command:
         """Send with a fresh ref; the first command with that ref is the reply."""
-        ref = next(self._refs)
+        ref = ref or next(self._refs)
         command.ref = ref
         future: asyncio.Future[Command] = asyncio.get_running_loop().create_future()
         self._pending[ref] = future
@@ -190,6 +202,15 @@ class Client:
     def _route(self, command: Command) -> None:
         future = self._pending.get(command.ref) if command.ref else None
         if future is not None and not future.done():
+            opening = self._opening.get(command.ref)
+            result = command.openChanRes
+            if (
+                opening is not None
+                and command.HasField("openChanRes")
+                and result.state != OpenChannelRes.ERROR
+            ):
+                opening.id = result.id
+                self._channels[result.id] = opening
             future.set_result(command)
             return
         if command.channel == 0:
@@ -246,19 +267,12 @@ class Client:
             await self._reopen(channel)
 
     async def _reopen(self, channel: Channel) -> None:
-        command = Command()
-        command.openChan.service = channel.service
-        command.openChan.name = channel.name
-        command.openChan.action = OpenChannel.ATTACH_OR_CREATE
         try:
-            reply = await self.exchange(command)
+            reply = await self._open_as(channel, OpenChannel.ATTACH_OR_CREATE)
         except ConnectionLost:
             return
         if reply.openChanRes.state == OpenChannelRes.ERROR:
             channel.mark_closed()
-            return
-        channel.id = reply.openChanRes.id
-        self._channels[channel.id] = channel
 
 
 @contextlib.asynccontextmanager

@@ -11,10 +11,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import logging
 import os
 from collections.abc import Callable
 
 __all__ = ["READ_SIZE", "FdReader", "FdWriter"]
+
+_log = logging.getLogger(__name__)
 
 READ_SIZE = 64 * 1024
 # A PTY reports the end of its slave side as EIO rather than a zero-byte read.
@@ -87,7 +90,7 @@ class FdReader:
             return 0
         except OSError as exc:
             if exc.errno not in _EOF_ERRNOS:
-                raise
+                _log.warning("reading fd %d failed (%s); treating it as end of file", self._fd, exc)
             data = b""
         if not data:
             self.stop()

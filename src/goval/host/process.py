@@ -214,14 +214,14 @@ class ChildProcess:
             self.signal_group(sig)
             deadline = self._loop.time() + grace
             # No event tells us when a grandchild dies: poll /proc.
-            while self.tree_alive() and self._loop.time() < deadline:  # noqa: ASYNC110
+            while self.tree_alive() and self._loop.time() < deadline:
                 await asyncio.sleep(_GONE_POLL)
             if self.tree_alive():
                 self.signal_group(signal.SIGKILL)
         code = await self.wait()
         # SIGKILL is not instant: wait (briefly) until nothing of the tree can run any more.
         deadline = self._loop.time() + 1.0
-        while self.tree_alive() and self._loop.time() < deadline:  # noqa: ASYNC110
+        while self.tree_alive() and self._loop.time() < deadline:
             await asyncio.sleep(_GONE_POLL)
         return code
 

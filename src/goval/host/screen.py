@@ -87,22 +87,28 @@ class TerminalScreen:
         scrollback: int = 1000,
         tail_limit: int = 192 * 1024,
     ) -> None:
-        self.vt = VirtualTerminal(cols, rows, scrollback)
-        self._stream = pyte.Stream(self.vt)
+        self._vt = VirtualTerminal(cols, rows, scrollback)
+        self._stream = pyte.Stream(self._vt)
         self._scrollback = scrollback
         self._tail_limit = tail_limit
         self._backlog: list[str] = []
         self._backlog_size = 0
 
     @property
+    def vt(self) -> VirtualTerminal:
+        """The emulator, with all queued output parsed (for inspecting cells and modes)."""
+        self.catch_up()
+        return self._vt
+
+    @property
     def rows(self) -> int:
         """Lines on the screen."""
-        return int(self.vt.lines)
+        return int(self._vt.lines)
 
     @property
     def cols(self) -> int:
         """Columns on the screen."""
-        return int(self.vt.columns)
+        return int(self._vt.columns)
 
     @property
     def backlog(self) -> int:
@@ -135,22 +141,22 @@ class TerminalScreen:
     def resize(self, rows: int, cols: int) -> None:
         """Change the size (output so far is parsed at the old size first)."""
         self.catch_up()
-        self.vt.resize(rows, cols)
+        self._vt.resize(rows, cols)
 
     def redraw(self) -> str:
         """Escape sequences that rebuild this screen in a fresh terminal (see ``redraw``)."""
         self.catch_up()
-        return render_redraw(self.vt)
+        return render_redraw(self._vt)
 
     def display(self) -> list[str]:
         """The visible lines as plain text (after parsing all queued output)."""
         self.catch_up()
-        return list(self.vt.display)
+        return list(self._vt.display)
 
     def history_text(self) -> list[str]:
         """The scrollback lines as plain text, oldest first."""
         self.catch_up()
-        return ["".join(line[x].data for x in range(self.cols)) for line in self.vt.history]
+        return ["".join(line[x].data for x in range(self.cols)) for line in self._vt.history]
 
     def _parse(self, text: str) -> None:
         try:
@@ -158,7 +164,7 @@ class TerminalScreen:
         except Exception:
             # Hostile or broken output must not take the terminal down with the emulator.
             _log.exception("terminal emulator failed on output; resetting it")
-            self._stream = pyte.Stream(self.vt)
+            self._stream = pyte.Stream(self._vt)
 
     def _compact(self) -> None:
         text = "".join(self._backlog)

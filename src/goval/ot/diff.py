@@ -1,10 +1,11 @@
 """A code-point diff that turns one text into another as a normalised op (protocol.md §5.9).
 
 Used when a linked file changes on disk and for the first link. The common prefix and suffix are
-trimmed with C-speed slice comparisons; the rest is diffed line by line (``difflib``), and each
-replaced run of lines is refined character by character when both sides are small enough for
-that to stay cheap. Any result is correct — ``apply(old, diff(old, new)) == new`` — a finer one
-just keeps concurrent edits and cursors in place better. Pure; no document state.
+trimmed with C-speed slice comparisons; the rest is diffed line by line with patience anchors
+(lines unique on both sides), and runs of lines between anchors are refined with ``difflib`` —
+by lines, then by characters — while they are small and a work budget lasts, else replaced
+wholesale. Any result is correct (``apply(old, diff(old, new)) == new``); a finer one just keeps
+concurrent edits and cursors in place better. Pure; owns no document state.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from goval.ot.operation import Delete, Op, normalize
 
 __all__ = ["diff"]
 
-# Character-level refinement is quadratic in the worst case: only for replaced blocks whose
-# sides are both at most this long (in code points).
-_CHAR_DIFF_LIMIT = 2000
+_CHAR_DIFF_LIMIT = 2000  # code points per side for a character-level refinement
+_LINE_DIFF_LIMIT = 400  # lines per side for a line-level difflib on an anchorless run
+# difflib is quadratic in the worst case; the character refinements of one diff may compare at
+# most this many (old x new) code-point pairs in total (~100 ms), then runs are replaced whole.
+_CHAR_PAIR_BUDGET = 40_000_000
+_MAX_DEPTH = 32  # patience recursion depth before a run is treated as anchorless
 _PROBE = 4096  # first block size when scanning for the end of the common prefix/suffix
 
 
@@ -44,31 +48,102 @@ def _common_suffix(a: str, b: str, limit: int) -> int:
     return i
 
 
-def _char_ops(old: str, new: str, out: Op) -> None:
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            out.append(i2 - i1)
-            continue
-        out.append(Delete(i2 - i1))
-        out.append(new[j1:j2])
-
-
-def _line_ops(old: str, new: str, out: Op) -> None:
-    old_lines = old.splitlines(keepends=True)
-    new_lines = new.splitlines(keepends=True)
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        removed = "".join(old_lines[i1:i2])
-        if tag == "equal":
-            out.append(len(removed))
-            continue
-        added = "".join(new_lines[j1:j2])
-        if tag == "replace" and max(len(removed), len(added)) <= _CHAR_DIFF_LIMIT:
-            _char_ops(removed, added, out)
+def _longest_increasing_run(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest subsequence of ``pairs`` (sorted by first) whose seconds increase."""
+    tails: list[int] = []  # tails[k]: index of the smallest tail of an increasing run of k + 1
+    back = [-1] * len(pairs)
+    for index, (_, j) in enumerate(pairs):
+        lo, hi = 0, len(tails)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if pairs[tails[mid]][1] < j:
+                lo = mid + 1
+            else:
+                hi = mid
+        back[index] = tails[lo - 1] if lo else -1
+        if lo == len(tails):
+            tails.append(index)
         else:
-            out.append(Delete(len(removed)))
-            out.append(added)
+            tails[lo] = index
+    run: list[tuple[int, int]] = []
+    index = tails[-1] if tails else -1
+    while index >= 0:
+        run.append(pairs[index])
+        index = back[index]
+    run.reverse()
+    return run
+
+
+def _unique_anchors(a: list[str], b: list[str]) -> list[tuple[int, int]]:
+    """Patience anchors: lines unique on both sides, in the same order on both."""
+    in_a: dict[str, int] = {}
+    for i, line in enumerate(a):
+        in_a[line] = -1 if line in in_a else i
+    in_b: dict[str, int] = {}
+    for j, line in enumerate(b):
+        if in_a.get(line, -1) >= 0:
+            in_b[line] = -1 if line in in_b else j
+    pairs = sorted((in_a[line], j) for line, j in in_b.items() if j >= 0)
+    return _longest_increasing_run(pairs)
+
+
+class _Differ:
+    """Accumulates the op and the remaining character-refinement budget."""
+
+    def __init__(self) -> None:
+        self.out: Op = []
+        self.budget = _CHAR_PAIR_BUDGET
+
+    def replace(self, removed: str, added: str) -> None:
+        self.out.append(Delete(len(removed)))
+        self.out.append(added)
+
+    def chars(self, old: str, new: str) -> None:
+        cost = len(old) * len(new)
+        if cost > self.budget or max(len(old), len(new)) > _CHAR_DIFF_LIMIT:
+            self.replace(old, new)
+            return
+        self.budget -= cost
+        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                self.out.append(i2 - i1)
+            else:
+                self.replace(old[i1:i2], new[j1:j2])
+
+    def run(self, a: list[str], b: list[str]) -> None:
+        """A run of lines without anchors: difflib by lines if small, then by characters."""
+        if not a or not b or max(len(a), len(b)) > _LINE_DIFF_LIMIT:
+            self.chars("".join(a), "".join(b))
+            return
+        matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                self.out.append(sum(map(len, a[i1:i2])))
+            else:
+                self.chars("".join(a[i1:i2]), "".join(b[j1:j2]))
+
+    def lines(self, a: list[str], b: list[str], depth: int = 0) -> None:
+        """Patience diff of two line lists: ops consuming all of ``a``."""
+        p = 0
+        while p < len(a) and p < len(b) and a[p] == b[p]:
+            p += 1
+        s = 0
+        while s < len(a) - p and s < len(b) - p and a[-1 - s] == b[-1 - s]:
+            s += 1
+        self.out.append(sum(map(len, a[:p])))
+        mid_a, mid_b = a[p : len(a) - s], b[p : len(b) - s]
+        anchors = _unique_anchors(mid_a, mid_b) if mid_a and mid_b and depth < _MAX_DEPTH else []
+        if anchors:
+            i0 = j0 = 0
+            for i, j in anchors:
+                self.lines(mid_a[i0:i], mid_b[j0:j], depth + 1)
+                self.out.append(len(mid_a[i]))
+                i0, j0 = i + 1, j + 1
+            self.lines(mid_a[i0:], mid_b[j0:], depth + 1)
+        else:
+            self.run(mid_a, mid_b)
+        self.out.append(sum(map(len, a[len(a) - s :])))
 
 
 def diff(old: str, new: str) -> Op:
@@ -77,11 +152,12 @@ def diff(old: str, new: str) -> Op:
     suffix = _common_suffix(old, new, min(len(old), len(new)) - prefix)
     old_mid = old[prefix : len(old) - suffix]
     new_mid = new[prefix : len(new) - suffix]
-    out: Op = [prefix]
+    differ = _Differ()
+    differ.out.append(prefix)
     if not old_mid or not new_mid:
-        out += [Delete(len(old_mid)), new_mid]
+        differ.replace(old_mid, new_mid)
     elif max(len(old_mid), len(new_mid)) <= _CHAR_DIFF_LIMIT:
-        _char_ops(old_mid, new_mid, out)
+        differ.chars(old_mid, new_mid)
     else:
-        _line_ops(old_mid, new_mid, out)
-    return normalize(out)
+        differ.lines(old_mid.splitlines(keepends=True), new_mid.splitlines(keepends=True))
+    return normalize(differ.out)

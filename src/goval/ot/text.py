@@ -34,7 +34,15 @@ _Edit = tuple[int, int, str]  # (start, end, insert) in the original text's code
 class _Finger:
     """The path to one leaf and the CRCs of the text around it."""
 
-    __slots__ = ("leaf", "path", "prefix_shifted", "start", "suffix_bytes", "suffix_crc", "went_left")
+    __slots__ = (
+        "leaf",
+        "path",
+        "prefix_shifted",
+        "start",
+        "suffix_bytes",
+        "suffix_crc",
+        "went_left",
+    )
 
     def __init__(
         self,
@@ -227,14 +235,15 @@ class Text:
             local = self._apply_in_one_leaf(edits)
             if local is not None:
                 return local
-        if (
-            len(edits) > _MIN_EDITS_FOR_REBUILD
-            and len(edits) * _CODE_POINTS_PER_EDIT_FOR_REBUILD > len(self)
-        ):
+        if len(edits) > _MIN_EDITS_FOR_REBUILD and len(
+            edits
+        ) * _CODE_POINTS_PER_EDIT_FOR_REBUILD > len(self):
             return Text.from_str(apply_to_str(str(self), op))
         root = self._root
         for start, end, insert in reversed(edits):
-            root = rope.replace(root, start, end, insert) if root is not None else rope.build(insert)
+            root = (
+                rope.replace(root, start, end, insert) if root is not None else rope.build(insert)
+            )
         return Text(root)
 
     def _apply_in_one_leaf(self, edits: list[_Edit]) -> Text | None:

@@ -20,10 +20,10 @@ from goval.server.auth import Authenticator
 from goval.server.channel_zero import ChannelZero
 from goval.server.config import ServerConfig
 from goval.server.router import Router
-from goval.server.secrets import WorkspaceSecrets
 from goval.server.session import Session
-from goval.services.base import ProcessDefaults, Resources
+from goval.services.base import Resources
 from goval.services.registry import ServiceRegistry
+from goval.storage import load_or_create_keys
 
 __all__ = ["LOCAL_IDENTITY", "Server", "token_from_path"]
 
@@ -48,15 +48,15 @@ class Server:
     def __init__(self, config: ServerConfig, registry: ServiceRegistry | None = None) -> None:
         self.config = config
         state_dir = config.resolved_state_dir
-        state_dir.mkdir(parents=True, exist_ok=True)
-        self.secrets = WorkspaceSecrets.load_or_create(state_dir)
+        self.keys = load_or_create_keys(state_dir)
         public_key = (
             config.public_key_file.read_text() if config.public_key_file is not None else None
         )
         self.authenticator = Authenticator(
-            self.secrets.token_secret, self.secrets.workspace_id, public_key, config.jwks_url
+            self.keys.secret, self.keys.workspace_id, public_key, config.jwks_url
         )
-        resources = Resources(config.workspace.resolve(), state_dir.resolve(), ProcessDefaults())
+        self.resources = Resources.open(config.workspace, state_dir)
+        resources = self.resources
         self.router = Router(
             config,
             registry or ServiceRegistry(),
@@ -106,6 +106,7 @@ class Server:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        self.resources.close()
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 from goval._proto.api_pb2 import Command, User
 from goval.errors import PermissionDenied, Unsupported
 from goval.identity import Identity, Role
+from goval.storage import Database, Workspace
 
 __all__ = [
     "ChannelPort",
@@ -104,11 +105,37 @@ class ProcessDefaults:
 
 @dataclass(frozen=True)
 class Resources:
-    """Where the workspace and the server's state live, and the process defaults."""
+    """The workspace, the server's state, and the process defaults, shared by all services.
 
-    workspace_root: Path
+    ``workspace`` is the guarded file tree (every path a client names goes through it);
+    ``database`` is the one SQLite state database (OT history, chat, meta, VCR).
+    """
+
+    workspace: Workspace
+    database: Database
     state_dir: Path
     process_defaults: ProcessDefaults
+
+    @property
+    def workspace_root(self) -> Path:
+        return self.workspace.root
+
+    @classmethod
+    def open(cls, workspace_root: Path, state_dir: Path) -> Resources:
+        """Open the workspace and the state database (creating the state directory)."""
+        state_dir.mkdir(parents=True, exist_ok=True)
+        root = workspace_root.resolve()
+        state = state_dir.resolve()
+        return cls(
+            Workspace(root, hidden=state),
+            Database(state / "state.sqlite3"),
+            state,
+            ProcessDefaults(),
+        )
+
+    def close(self) -> None:
+        self.database.close()
+        self.workspace.close()
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ class Locks:
         """Whether any lock is held."""
         return bool(self._owners)
 
-    async def wait_free(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109 - the §4.8 limit
+    async def wait_free(self, timeout: float = 60.0) -> None:
         """Return once no lock is held.
 
         Raises:

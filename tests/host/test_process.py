@@ -163,6 +163,13 @@ async def test_paused_reading_holds_the_producer_back_until_resumed() -> None:
     assert all(len(chunk) <= 65536 for chunk in out.chunks)
 
 
+async def test_terminating_a_paused_process_does_not_wait_for_a_reader() -> None:
+    proc, _ = await run(["sh", "-c", "while :; do echo spam; done"])
+    proc.pause_reading()
+    code = await asyncio.wait_for(proc.terminate_group(grace=1.0), timeout=10)
+    assert code == -signal.SIGTERM
+
+
 async def test_wait_returns_even_if_a_background_grandchild_keeps_the_pipe() -> None:
     proc, out = await run(["sh", "-c", "sleep 5 & echo started"], linger=0.1)
     assert await proc.wait() == 0

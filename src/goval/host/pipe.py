@@ -134,8 +134,11 @@ class PipeProcess:
         self._child.interrupt()
 
     async def terminate_group(self, grace: float = 2.0, sig: int = signal.SIGTERM) -> int:
-        """``sig`` to the child's session, SIGKILL after ``grace``; returns the returncode."""
+        """``sig`` to the child's session, SIGKILL after ``grace``; returns the returncode.
+
+        Reading resumes: output still in the pipe is delivered, then ``wait`` can finish."""
         await self._child.terminate_group(grace, sig)
+        self._reader.resume()
         return await self.wait()
 
     async def wait(self) -> int:

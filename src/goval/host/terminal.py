@@ -31,7 +31,7 @@ __all__ = ["Terminal", "default_shell"]
 
 # Parse queued output into the screen once output has been quiet this long, in slices of this
 # many characters, so a redraw rarely has much left to parse and the loop is never held long.
-_IDLE = 500.0
+_IDLE = 0.05
 _SLICE = 16 * 1024
 
 

@@ -125,5 +125,5 @@ def crc32_shift(crc: int, nbytes: int) -> int:
 
 
 def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
-    """``zlib.crc32(a + b)`` given ``crc1 = zlib.crc32(a)``, ``crc2 = zlib.crc32(b)``, ``len(b)``."""
+    """``zlib.crc32(a + b)`` from ``crc1 = zlib.crc32(a)``, ``crc2 = zlib.crc32(b)``, len(b)."""
     return crc32_shift(crc1, len2) ^ crc2

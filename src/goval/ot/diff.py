@@ -10,6 +10,7 @@ concurrent edits and cursors in place better. Pure; owns no document state.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 
 from goval.ot.operation import Delete, Op, normalize
@@ -19,8 +20,8 @@ __all__ = ["diff"]
 _CHAR_DIFF_LIMIT = 2000  # code points per side for a character-level refinement
 _LINE_DIFF_LIMIT = 400  # lines per side for a line-level difflib on an anchorless run
 # difflib is quadratic in the worst case; the character refinements of one diff may compare at
-# most this many (old x new) code-point pairs in total (~100 ms), then runs are replaced whole.
-_CHAR_PAIR_BUDGET = 40_000_000
+# most this many (old x new) code-point pairs in total (~0.1-0.3 s), then runs are replaced whole.
+_CHAR_PAIR_BUDGET = 4_000_000
 _MAX_DEPTH = 32  # patience recursion depth before a run is treated as anchorless
 _PROBE = 4096  # first block size when scanning for the end of the common prefix/suffix
 
@@ -51,20 +52,17 @@ def _common_suffix(a: str, b: str, limit: int) -> int:
 def _longest_increasing_run(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The longest subsequence of ``pairs`` (sorted by first) whose seconds increase."""
     tails: list[int] = []  # tails[k]: index of the smallest tail of an increasing run of k + 1
+    tail_values: list[int] = []  # the seconds of those tails, for bisect
     back = [-1] * len(pairs)
     for index, (_, j) in enumerate(pairs):
-        lo, hi = 0, len(tails)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if pairs[tails[mid]][1] < j:
-                lo = mid + 1
-            else:
-                hi = mid
-        back[index] = tails[lo - 1] if lo else -1
-        if lo == len(tails):
+        k = bisect.bisect_left(tail_values, j)
+        back[index] = tails[k - 1] if k else -1
+        if k == len(tails):
             tails.append(index)
+            tail_values.append(j)
         else:
-            tails[lo] = index
+            tails[k] = index
+            tail_values[k] = j
     run: list[tuple[int, int]] = []
     index = tails[-1] if tails else -1
     while index >= 0:
@@ -100,7 +98,7 @@ class _Differ:
 
     def chars(self, old: str, new: str) -> None:
         cost = len(old) * len(new)
-        if cost > self.budget or max(len(old), len(new)) > _CHAR_DIFF_LIMIT:
+        if not cost or cost > self.budget or max(len(old), len(new)) > _CHAR_DIFF_LIMIT:
             self.replace(old, new)
             return
         self.budget -= cost
@@ -125,6 +123,10 @@ class _Differ:
 
     def lines(self, a: list[str], b: list[str], depth: int = 0) -> None:
         """Patience diff of two line lists: ops consuming all of ``a``."""
+        if not a or not b:
+            if a or b:
+                self.replace("".join(a), "".join(b))
+            return
         p = 0
         while p < len(a) and p < len(b) and a[p] == b[p]:
             p += 1

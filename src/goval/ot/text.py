@@ -19,8 +19,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from goval.ot import rope
-from goval.ot.crc import crc32_combine, crc32_shift
-from goval.ot.operation import Component, Delete, apply as apply_to_str, check_fits
+from goval.ot.crc import crc32_shift
+from goval.ot.operation import Component, Delete, check_fits
+from goval.ot.operation import apply as apply_to_str
 
 __all__ = ["Text"]
 

@@ -17,7 +17,6 @@ import contextlib
 import os
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -78,13 +77,15 @@ async def server_process(kind: str) -> AsyncIterator[tuple[str, int]]:
                     workspace, "--port", str(port), "--no-auth"]  # fmt: skip
         else:
             argv = [sys.executable, "-c", ECHO_SERVER, str(port)]
-        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = await asyncio.create_subprocess_exec(
+            *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+        )
         try:
             await wait_listening(port)
             yield f"ws://127.0.0.1:{port}/wsv2/local", process.pid
         finally:
             process.terminate()
-            process.wait(10)
+            await asyncio.wait_for(process.wait(), 10)
 
 
 def ping_frame(ref: str) -> bytes:

@@ -2,7 +2,6 @@
 // stdin: one JSON case per line, {"fn": "apply"|"transform"|"normalize"|"compose"|
 // "transformPosition", "args": [...]}; stdout: one JSON line per case, {"ok": result} or
 // {"error": message}. Ops use the package's own JSON shape: n, "s", {"d": n}.
-// With --time N it instead times N rounds of transform+apply over the cases' transform pairs.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 
@@ -23,28 +22,11 @@ function evaluate(c) {
 
 const lines = readFileSync(0, 'utf8').split('\n').filter((l) => l.length > 0);
 const cases = lines.map((l) => JSON.parse(l));
-const timeIndex = process.argv.indexOf('--time');
-if (timeIndex >= 0) {
-  // cases: {"fn": "pair", "args": [text, a, b]}; each round: transform both ways, apply both.
-  const rounds = Number(process.argv[timeIndex + 1]);
-  const started = process.hrtime.bigint();
-  let count = 0;
-  for (let r = 0; r < rounds; r++) {
-    for (const { args: [text, a, b] } of cases) {
-      const b2 = type.transform(b, a, 'right');
-      type.apply(type.apply(text, a), b2);
-      count++;
-    }
+const out = cases.map((c) => {
+  try {
+    return JSON.stringify({ ok: evaluate(c) });
+  } catch (e) {
+    return JSON.stringify({ error: String(e.message) });
   }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  process.stdout.write(JSON.stringify({ count, seconds }) + '\n');
-} else {
-  const out = cases.map((c) => {
-    try {
-      return JSON.stringify({ ok: evaluate(c) });
-    } catch (e) {
-      return JSON.stringify({ error: String(e.message) });
-    }
-  });
-  process.stdout.write(out.join('\n') + '\n');
-}
+});
+process.stdout.write(out.join('\n') + '\n');

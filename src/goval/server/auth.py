@@ -61,7 +61,8 @@ class Authenticator:
         return jwt.encode(claims, self.secret, algorithm="HS256")
 
     def _decode(self, token: str) -> dict[str, Any]:
-        options: jwt.types.Options = {"require": ["exp"]}
+        # `sub` may be an integer (protocol.md §1.2); PyJWT insists on strings, so we check it.
+        options: jwt.types.Options = {"require": ["exp"], "verify_sub": False}
         try:
             header = jwt.get_unverified_header(token)
             key: Any = self.secret

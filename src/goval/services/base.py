@@ -18,7 +18,8 @@ from typing import Any, ClassVar, Protocol, TypeVar
 from goval._proto.api_pb2 import Command, User
 from goval.errors import PermissionDenied, Unsupported
 from goval.identity import Identity, Role
-from goval.storage import Database, Workspace
+from goval.services.file_urls import UrlSigner
+from goval.storage import Database, Workspace, load_or_create_keys
 
 __all__ = [
     "ChannelPort",
@@ -109,28 +110,39 @@ class Resources:
 
     ``workspace`` is the guarded file tree (every path a client names goes through it);
     ``database`` is the one SQLite state database (OT history, chat, meta, VCR).
+    ``url_signer`` issues signed file URLs; ``workspace_id`` names the workspace;
+    ``max_message`` is the message size limit (a bigger ``read`` reply is refused).
     """
 
     workspace: Workspace
     database: Database
     state_dir: Path
     process_defaults: ProcessDefaults
+    url_signer: UrlSigner = field(default_factory=lambda: UrlSigner(b""))
+    workspace_id: str = ""
+    max_message: int = 32 * 1024 * 1024
 
     @property
     def workspace_root(self) -> Path:
         return self.workspace.root
 
     @classmethod
-    def open(cls, workspace_root: Path, state_dir: Path) -> Resources:
+    def open(
+        cls, workspace_root: Path, state_dir: Path, max_message: int = 32 * 1024 * 1024
+    ) -> Resources:
         """Open the workspace and the state database (creating the state directory)."""
         state_dir.mkdir(parents=True, exist_ok=True)
         root = workspace_root.resolve()
         state = state_dir.resolve()
+        keys = load_or_create_keys(state)
         return cls(
             Workspace(root, hidden=state),
             Database(state / "state.sqlite3"),
             state,
             ProcessDefaults(),
+            UrlSigner(keys.secret),
+            keys.workspace_id,
+            max_message,
         )
 
     def close(self) -> None:

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8283
 
-.PHONY: run test setup lint typecheck protocol-coverage pytest proto bench clean
+.PHONY: run test setup lint typecheck protocol-coverage pytest proto bench clean ide browser
 
 $(BIN)/goval: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,16 @@ proto: setup
 bench: setup
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/connect.py
+
+# The browser IDE: rebuild the committed bundle from ide/ (tests/ide checks it is not stale).
+ide:
+	cd ide && npm ci --no-audit --no-fund --loglevel=error
+	cd ide && node build.mjs ../src/goval/web/static
+
+# What the Playwright tests need: Debian's chromium (never a downloaded browser) and playwright.
+browser: $(BIN)/goval
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+	$(BIN)/pip install --quiet playwright
 
 clean:
 	rm -rf $(VENV) node_modules

@@ -7,11 +7,10 @@ recorded per peer), for fast service tests that still use real files and process
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import tempfile
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,6 +27,7 @@ from goval.services.base import (
     Service,
     ServiceContext,
 )
+from goval.services.facilities import ServerFacilities
 from goval.services.registry import ServiceRegistry
 
 __all__ = ["FakePeer", "RunningServer", "ServiceHarness", "running_server"]
@@ -126,25 +126,13 @@ class _HarnessChannel:
                 fake.received.append(_copy(command))
 
 
-class _HarnessServer:
+class _HarnessServer(ServerFacilities):
     def __init__(self) -> None:
+        super().__init__()
         self.announced: list[Command] = []
-        self._shared: dict[str, object] = {}
-        self.tasks: set[asyncio.Task[None]] = set()
 
     def announce(self, command: Command) -> None:
         self.announced.append(_copy(command))
-
-    def shared(self, key: str, factory: Callable[[], T]) -> T:
-        if key not in self._shared:
-            self._shared[key] = factory()
-        return self._shared[key]  # type: ignore[return-value]
-
-    def spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(coroutine, name=name)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-        return task
 
 
 class ServiceHarness:
@@ -194,6 +182,7 @@ class ServiceHarness:
 
     async def aclose(self) -> None:
         await self.service.aclose()
+        await self.server.close_facilities()
         self.resources.close()
 
 

@@ -36,8 +36,11 @@ class _Finger:
     """The path to one leaf and the CRCs of the text around it."""
 
     __slots__ = (
+        "dbytes",
+        "dn",
         "leaf",
         "path",
+        "pending",
         "prefix_shifted",
         "start",
         "suffix_bytes",
@@ -52,6 +55,7 @@ class _Finger:
         leaf: rope.Leaf,
         start: int,
         around: tuple[int, int, int],
+        pending: tuple[int, int] | None = None,
     ) -> None:
         self.path = path  # root first, the leaf's parent last
         self.went_left = went_left
@@ -59,6 +63,11 @@ class _Finger:
         self.start = start  # code-point offset of the leaf
         # crc(prefix) * x^(8 len(suffix)), crc(suffix), len(suffix): none depends on the leaf.
         self.prefix_shifted, self.suffix_crc, self.suffix_bytes = around
+        # None: the path's nodes hold ``leaf``. Else the path still holds an older leaf and
+        # (code points, bytes) is what ``leaf`` adds to every node on it: copying the path is
+        # deferred until the tree itself is needed, so local typing never copies it.
+        self.dn, self.dbytes = pending if pending is not None else (0, 0)
+        self.pending = pending is not None
 
     def contains(self, start: int, end: int) -> bool:
         return self.start <= start and end <= self.start + self.leaf.n
@@ -128,21 +137,28 @@ def _splice_leaf(finger: _Finger, edits: list[_Edit]) -> str:
     return "".join(parts)
 
 
-def _replace_leaf(finger: _Finger, leaf: rope.Leaf) -> tuple[rope.Node, _Finger]:
-    """Copy the finger's path over a new leaf; lengths change, heights do not."""
-    dn = leaf.n - finger.leaf.n
-    db = leaf.nbytes - finger.leaf.nbytes
-    node: rope.Node = leaf
+def _replace_leaf(finger: _Finger, leaf: rope.Leaf) -> _Finger:
+    """The finger with a new leaf, its path copy deferred (see ``_Finger.pending``)."""
+    dn = finger.dn + leaf.n - finger.leaf.n
+    dbytes = finger.dbytes + leaf.nbytes - finger.leaf.nbytes
+    around = (finger.prefix_shifted, finger.suffix_crc, finger.suffix_bytes)
+    return _Finger(finger.path, finger.went_left, leaf, finger.start, around, (dn, dbytes))
+
+
+def _copy_path(finger: _Finger) -> tuple[rope.Node, _Finger]:
+    """Materialise a pending finger: copy its path over its leaf with adjusted lengths."""
+    dn, dbytes = finger.dn, finger.dbytes
+    node: rope.Node = finger.leaf
     path = finger.path.copy()
     for i in range(len(path) - 1, -1, -1):
         old = path[i]
         if finger.went_left[i]:
-            node = rope.Branch(node, old.right, old.n + dn, old.nbytes + db, old.height)
+            node = rope.Branch(node, old.right, old.n + dn, old.nbytes + dbytes, old.height)
         else:
-            node = rope.Branch(old.left, node, old.n + dn, old.nbytes + db, old.height)
+            node = rope.Branch(old.left, node, old.n + dn, old.nbytes + dbytes, old.height)
         path[i] = node
     around = (finger.prefix_shifted, finger.suffix_crc, finger.suffix_bytes)
-    return node, _Finger(path, finger.went_left, leaf, finger.start, around)
+    return node, _Finger(path, finger.went_left, finger.leaf, finger.start, around)
 
 
 def _edits(op: Sequence[Component]) -> list[_Edit]:
@@ -170,7 +186,7 @@ class Text:
     __slots__ = ("_crc", "_finger", "_root")
 
     def __init__(self, root: rope.Node | None = None, finger: _Finger | None = None) -> None:
-        self._root = root
+        self._root = root  # stale while the finger is pending: use _tree()
         self._finger = finger
         self._crc: int | None = None
 
@@ -179,12 +195,22 @@ class Text:
         """The ``Text`` holding ``text``."""
         return cls(rope.build(text))
 
+    def _tree(self) -> rope.Node | None:
+        finger = self._finger
+        if finger is not None and finger.pending:
+            # Caching the copied path changes no observable state: the text stays the same.
+            self._root, self._finger = _copy_path(finger)
+        return self._root
+
     def __len__(self) -> int:
         """Length in code points."""
+        finger = self._finger
+        if finger is not None and finger.pending:
+            return (finger.path[0].n + finger.dn) if finger.path else finger.leaf.n
         return self._root.n if self._root is not None else 0
 
     def __str__(self) -> str:
-        return "".join(leaf.text for leaf in rope.leaves(self._root))
+        return "".join(leaf.text for leaf in rope.leaves(self._tree()))
 
     def __repr__(self) -> str:
         return f"<Text {len(self)} code points crc32={self.crc32()}>"
@@ -209,21 +235,24 @@ class Text:
 
     def utf8_length(self) -> int:
         """Length of the whole text's UTF-8 in bytes."""
-        return self._root.nbytes if self._root is not None else 0
+        root = self._tree()
+        return root.nbytes if root is not None else 0
 
     def height(self) -> int:
         """Height of the underlying tree (0 for one chunk); for tests and benchmarks."""
-        return self._root.height if self._root is not None else 0
+        root = self._tree()
+        return root.height if root is not None else 0
 
     def slice(self, start: int, end: int) -> str:
         """Code points ``start:end``, clamped to the text like ``str`` slicing (no negatives)."""
         if start < 0 or end < 0:
             raise ValueError("Text.slice takes non-negative positions")
+        root = self._tree()
         end = min(end, len(self))
-        if self._root is None or start >= end:
+        if root is None or start >= end:
             return ""
         out: list[str] = []
-        rope.collect(self._root, start, end, out)
+        rope.collect(root, start, end, out)
         return "".join(out)
 
     def apply(self, op: Sequence[Component]) -> Text:
@@ -232,7 +261,7 @@ class Text:
         edits = _edits(op)
         if not edits:
             return self
-        if self._root is not None:
+        if len(self):
             local = self._apply_in_one_leaf(edits)
             if local is not None:
                 return local
@@ -240,7 +269,7 @@ class Text:
             edits
         ) * _CODE_POINTS_PER_EDIT_FOR_REBUILD > len(self):
             return Text.from_str(apply_to_str(str(self), op))
-        root = self._root
+        root = self._tree()
         for start, end, insert in reversed(edits):
             root = (
                 rope.replace(root, start, end, insert) if root is not None else rope.build(insert)
@@ -249,15 +278,15 @@ class Text:
 
     def _apply_in_one_leaf(self, edits: list[_Edit]) -> Text | None:
         """The fast path: every edit inside one leaf that stays within its size bounds."""
-        assert self._root is not None
         first, last = edits[0][0], edits[-1][1]
         finger = self._finger
         if finger is None or not finger.contains(first, last):
-            finger = _locate(self._root, self.crc32(), first, last)
+            root = self._tree()
+            assert root is not None
+            finger = _locate(root, self.crc32(), first, last)
             if finger is None:
                 return None
         text = _splice_leaf(finger, edits)
         if not 0 < len(text) <= rope.LEAF_MAX:
             return None
-        root, moved = _replace_leaf(finger, rope.Leaf(text))
-        return Text(root, moved)
+        return Text(self._root, _replace_leaf(finger, rope.Leaf(text)))

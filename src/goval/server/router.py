@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from goval._proto.api_pb2 import Command, ContainerState, OpenChannelRes
 from goval.identity import Role
@@ -21,6 +20,7 @@ from goval.server.channel_zero import ChannelZero
 from goval.server.config import ServerConfig
 from goval.server.session import Session
 from goval.services.base import Resources, ServiceContext
+from goval.services.facilities import ServerFacilities
 from goval.services.registry import ServiceRegistry
 
 __all__ = ["Router"]
@@ -29,8 +29,8 @@ log = logging.getLogger("goval.router")
 T = TypeVar("T")
 
 
-class Router:
-    """All sessions and channels of one server."""
+class Router(ServerFacilities):
+    """All sessions and channels of one server (``shared``/``spawn`` come from the base)."""
 
     def __init__(
         self,
@@ -39,6 +39,7 @@ class Router:
         resources: Resources,
         channel_zero: ChannelZero,
     ) -> None:
+        super().__init__()
         self.config = config
         self.registry = registry
         self.resources = resources
@@ -48,8 +49,6 @@ class Router:
         self.live: dict[int, LiveChannel] = {}
         self._next_session_id = 2
         self._lock = asyncio.Lock()
-        self._shared: dict[str, object] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
 
     def next_session_id(self) -> int:
         session_id = self._next_session_id
@@ -63,22 +62,6 @@ class Router:
         frame = encode(command)
         for session in list(self.sessions.values()):
             session.send_frame(frame)
-
-    def shared(self, key: str, factory: Callable[[], T]) -> T:
-        if key not in self._shared:
-            self._shared[key] = factory()
-        return self._shared[key]  # type: ignore[return-value]
-
-    def spawn(self, coroutine: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-        task = asyncio.get_running_loop().create_task(coroutine, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
     # -- sessions ---------------------------------------------------------------------------
     def session_ready(self, session: Session) -> None:
@@ -231,8 +214,7 @@ class Router:
         for session in sessions:
             session.close(1001, "server shutting down")
         await asyncio.gather(*(session.closed.wait() for session in sessions))
-        for task in list(self._tasks):
-            task.cancel()
+        await self.close_facilities()
 
 
 def _open_error(text: str) -> Command:

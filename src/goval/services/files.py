@@ -65,7 +65,7 @@ class GcsFilesService(Service):
         ws = self.ctx.resources.workspace
         match body:
             case "readdir":
-                entries = ws.readdir(command.readdir.path)
+                entries = await asyncio.to_thread(ws.readdir, command.readdir.path)
                 reply = Command()
                 reply.files.files.extend(
                     File(path=e.name, type=File.DIRECTORY if e.is_dir else File.REGULAR)
@@ -142,10 +142,9 @@ class GcsFilesService(Service):
         if request.method == FileAuthMethod.PUT:
             multi = reply.mutliFileAuthRes
             multi.put.CopyFrom(self._signed(request.file.path, "PUT"))
+            # ``del`` is a Python keyword, hence getattr.
+            getattr(multi, "del").CopyFrom(self._signed(request.file.path, "DELETE"))
             multi.get.CopyFrom(self._signed(request.file.path, "GET"))
-            multi.get.method = FileAuthMethod.GET
-            multi.put.method = FileAuthMethod.PUT
-            multi.del_ = None  # type: ignore[attr-defined]  # pragma: no cover - placeholder
         else:
             reply.fileAuthRes.CopyFrom(self._signed(request.file.path, method))
         return reply
@@ -157,10 +156,6 @@ class GcsFilesService(Service):
         except FileError as exc:
             result.file.path = path
             result.error = str(exc)
-            return result
-        if self.ctx.resources.workspace.is_hidden(rel):
-            result.file.path = rel
-            result.error = str(FileError("open", rel, FileError.PERMISSION_DENIED))
             return result
         signed = self.ctx.resources.url_signer.sign(method, rel)
         result.file.path = rel

@@ -30,8 +30,15 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup
-	$(BIN)/pytest
+ide/node_modules/.package-lock.json: ide/package.json ide/package-lock.json
+	cd ide && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Playwright's sync API keeps its own event loop running for the whole session, which must not
+# share a process with the asyncio tests: the browser tests run in a second pytest process.
+pytest: setup browser ide/node_modules/.package-lock.json
+	$(BIN)/pytest --ignore=tests/ide
+	$(BIN)/pytest tests/ide
 
 # The sans-I/O core must stay exhaustively tested (issue 2: coverage >= 95%).
 protocol-coverage: setup
@@ -47,14 +54,14 @@ bench: setup
 	$(BIN)/python bench/connect.py
 
 # The browser IDE: rebuild the committed bundle from ide/ (tests/ide checks it is not stale).
-ide:
-	cd ide && npm ci --no-audit --no-fund --loglevel=error
+ide: ide/node_modules/.package-lock.json
+	cd ide && node_modules/.bin/tsc --noEmit -p .
 	cd ide && node build.mjs ../src/goval/web/static
 
-# What the Playwright tests need: Debian's chromium (never a downloaded browser) and playwright.
-browser: $(BIN)/goval
+# What the Playwright tests need: Debian's chromium (never a downloaded browser); the playwright
+# package itself is a dev dependency (its wheel carries its driver).
+browser:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
-	$(BIN)/pip install --quiet playwright
 
 clean:
 	rm -rf $(VENV) node_modules

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import signal
+import tempfile
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -18,7 +20,9 @@ PROMPT = "READY$ "
 
 
 def shell_env() -> dict[str, str]:
-    return child_environment({"PS1": PROMPT, "HISTFILE": "/dev/null"}, pty=True)
+    # Not HISTFILE=/dev/null: bash as root renames its history file over it (see terminal_kit).
+    history = os.path.join(tempfile.gettempdir(), f"goval-test-history-{os.getpid()}")
+    return child_environment({"PS1": PROMPT, "HISTFILE": history}, pty=True)
 
 
 class Session:

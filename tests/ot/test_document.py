@@ -1,4 +1,4 @@
-"""Document: accepting edits (§5.6), fetch (§5.7), whole-text commits (§5.5, §5.9), cursors (§5.8)."""
+"""Document: accepting edits (§5.6), fetch (§5.7), whole-text commits (§5.5, §5.9), cursors."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ import pytest
 
 from goval.errors import OTError
 from goval.ot import (
+    Component,
     Delete,
     apply,
     base_length,
@@ -20,7 +21,7 @@ from goval.ot import (
 
 
 def test_normalize_drops_empty_components_merges_neighbours_and_trailing_skip() -> None:
-    op = [0, 2, 3, "", "a", "b", Delete(0), Delete(1), Delete(2), 4, 5]
+    op: list[Component] = [0, 2, 3, "", "a", "b", Delete(0), Delete(1), Delete(2), 4, 5]
     assert normalize(op) == [5, "ab", Delete(3)]
 
 
@@ -100,8 +101,8 @@ def test_transform_refuses_an_unknown_side() -> None:
 
 def test_compose_equals_applying_both_ops_in_turn() -> None:
     text = "hello world"
-    a = [5, Delete(1), "_"]
-    b = [3, "X", 3, Delete(2), 1, "!"]
+    a: list[Component] = [5, Delete(1), "_"]
+    b: list[Component] = [3, "X", 3, Delete(2), 1, "!"]
     assert apply(text, compose(a, b)) == apply(apply(text, a), b)
     assert compose(a, b) == [3, "X", 2, Delete(1), "_", Delete(2), 1, "!"]
 

@@ -10,9 +10,7 @@ from hypothesis import strategies as st
 from goval.ot import Op, Text, apply, compose, diff, is_normalized, normalize, transform
 from tests.ot.gen import ALPHABET, text_and_op, text_and_two_ops, texts
 
-components = st.one_of(
-    st.integers(0, 5), st.text(alphabet=st.sampled_from(ALPHABET), max_size=3)
-)
+components = st.one_of(st.integers(0, 5), st.text(alphabet=st.sampled_from(ALPHABET), max_size=3))
 
 
 @given(st.lists(components, max_size=12))

@@ -65,8 +65,14 @@ def _run_reference(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
         pytest.skip("node is not installed: cannot run the ot-text-unicode reference")
     batch = "".join(json.dumps(case) + "\n" for case in cases)
     done = subprocess.run(
-        [node, str(SCRIPT)], input=batch, capture_output=True, text=True, cwd=ROOT, check=True,
-        encoding="utf-8", timeout=60,
+        [node, str(SCRIPT)],
+        input=batch,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        encoding="utf-8",
+        timeout=60,
     )
     return [json.loads(line) for line in done.stdout.splitlines()]
 

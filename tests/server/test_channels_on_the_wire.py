@@ -246,3 +246,13 @@ async def test_shutdown_sends_sleep_then_closes_1001_after_closing_services() ->
             assert await raw.close_code() == 1001
             await closing
             assert channel in EchoService.closed
+
+
+async def test_shutdown_completes_while_clients_keep_reconnecting() -> None:
+    from goval.client import connect
+
+    async with running_server() as rs:
+        async with connect(rs.url, rs.token(), reconnect=True) as client:
+            await client.open("null", "kept")
+            await asyncio.wait_for(rs.server.aclose(), 10)
+            assert client.close_code == 1001

@@ -14,6 +14,11 @@ import statistics
 import sys
 from pathlib import Path
 
+from goval.cli.execute import add_exec_command
+from goval.cli.files import add_file_commands
+from goval.cli.ot import add_commands as add_ot_commands
+from goval.cli.people import add_people_commands
+from goval.cli.processes import add_commands as add_process_commands
 from goval.identity import Role
 from goval.server.auth import Authenticator, parse_duration
 from goval.server.config import DEFAULT_PORT, ServerConfig
@@ -54,6 +59,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--jwks-url", default=None)
     serve.add_argument("--idle-timeout", type=parse_duration, default=15 * 60.0)
+    serve.add_argument(
+        "--idle-sleep",
+        type=parse_duration,
+        default=0.0,
+        help="sleep when idle this long (0: never)",
+    )
+    serve.add_argument("--metrics-token", default=None, help="bearer token for GET /metrics")
+    serve.add_argument(
+        "--chat-history", type=int, default=100, help="messages a named chat keeps (default 100)"
+    )
     serve.set_defaults(run=_serve)
 
     token = commands.add_parser("token", help="print a token for a workspace")
@@ -70,6 +85,11 @@ def _parser() -> argparse.ArgumentParser:
     ping.add_argument("--token", default=None)
     ping.add_argument("--count", type=int, default=10)
     ping.set_defaults(run=_ping)
+    add_file_commands(commands)
+    add_people_commands(commands)
+    add_process_commands(commands)
+    add_exec_command(commands)
+    add_ot_commands(commands)
     return parser
 
 
@@ -87,6 +107,9 @@ def _serve(args: argparse.Namespace) -> int:
             public_key_file=args.public_key,
             jwks_url=args.jwks_url,
             idle_timeout=args.idle_timeout,
+            idle_sleep=args.idle_sleep,
+            metrics_token=args.metrics_token,
+            chat_history=args.chat_history,
         )
     except ValueError as exc:
         print(f"goval: {exc}", file=sys.stderr)
@@ -111,8 +134,12 @@ async def _run_server(server: object) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-    print("goval: shutting down", flush=True)
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait(
+        [stopped, asyncio.ensure_future(server.idle_sleep.asleep.wait())],
+        return_when=asyncio.FIRST_COMPLETED,
+    )
+    print("goval: shutting down" if stop.is_set() else "goval: asleep (idle)", flush=True)
     await server.aclose()
 
 

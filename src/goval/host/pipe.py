@@ -121,6 +121,14 @@ class PipeProcess:
         """Send end of file on stdin once queued input is written."""
         self._stdin.close()
 
+    def flush_output(self) -> None:
+        """Deliver now what the pipe holds and what waits for the quiet period.
+
+        A caller that learns by another route that the child finished a step (eval's result)
+        calls this so the step's output reaches ``on_output`` before it reports the step."""
+        self._reader.drain()  # a no-op once the reader has stopped
+        self._pump.flush()
+
     def pause_reading(self) -> None:
         """Stop reading output: the child blocks when the pipe buffer (64 KiB) fills."""
         self._reader.pause()

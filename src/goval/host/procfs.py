@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-__all__ = ["ProcStat", "all_stats", "read_stat", "socket_inodes"]
+__all__ = ["ProcStat", "all_stats", "child_sessions", "read_stat", "socket_inodes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,7 @@ class ProcStat:
     state: str
     pgid: int
     sid: int
+    ppid: int = 0
 
     @property
     def dead(self) -> bool:
@@ -39,7 +40,8 @@ def read_stat(pid: int) -> ProcStat | None:
     fields = raw[raw.rfind(b")") + 2 :].split()
     if len(fields) < 4:
         return None
-    return ProcStat(pid, fields[0].decode("ascii", "replace"), int(fields[2]), int(fields[3]))
+    state = fields[0].decode("ascii", "replace")
+    return ProcStat(pid, state, int(fields[2]), int(fields[3]), int(fields[1]))
 
 
 def all_stats() -> list[ProcStat]:
@@ -51,6 +53,11 @@ def all_stats() -> list[ProcStat]:
             if stat is not None:
                 stats.append(stat)
     return stats
+
+
+def child_sessions(parent: int) -> set[int]:
+    """Session ids of ``parent``'s children that lead their own session (workspace processes)."""
+    return {st.sid for st in all_stats() if st.ppid == parent and st.sid == st.pid}
 
 
 def socket_inodes(pid: int) -> set[int]:

@@ -12,6 +12,13 @@ path whose remembered inode now lives at an added path is a **Move**; an added p
 already known is a **Modify** (it was replaced); a path added and deleted in the same batch that
 nobody knew is a transient (an editor's temp file) and produces nothing.
 
+A new directory is scanned ("discovery"), because inotify only watches it once it has seen it
+created: what was put in it before that has no events of its own, or only some (a file created
+before the watch and written after it shows up as "modified" alone). So an unknown path under a
+directory created in the same batch is a **Create** whatever inotify called it, and a discovered
+path that a later batch reports again unchanged (same inode, size and mtime: inotify's late
+report of the creation the scan already announced) produces nothing rather than a Modify.
+
 Paths are workspace-relative via the ``relative`` function the owner supplies (which also hides
 the state directory: it returns None there, so the state directory never produces changes).
 The watch runs in one dedicated thread; it starts lazily on the first ``start()`` and stops when
@@ -27,7 +34,7 @@ import os
 import stat
 import threading
 from collections.abc import Callable, Coroutine, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -40,6 +47,7 @@ log = logging.getLogger("goval.watcher")
 Op = Literal["create", "modify", "remove", "move"]
 _ADDED, _MODIFIED, _DELETED = 1, 2, 3
 _KNOWN_LIMIT = 200_000
+_DISCOVER_LIMIT = 10_000  # entries reported from inside one new directory tree
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +68,12 @@ Spawn = Callable[[Coroutine[Any, Any, None], str], "asyncio.Task[None]"]
 class _Seen:
     inode: int
     is_dir: bool
+    stamp: tuple[int, int] = (-1, -1)  # (size, mtime_ns) when stat()ed, else unknown
+    discovered: bool = False  # reported by a discovery scan, not yet by inotify
+
+    def echoed_by(self, now: _Seen) -> bool:
+        """Whether ``now`` is inotify catching up on this discovered, unchanged path."""
+        return self.discovered and self.inode == now.inode and self.stamp == now.stamp
 
 
 class WorkspaceWatcher:
@@ -93,6 +107,7 @@ class WorkspaceWatcher:
         self._started: asyncio.Future[None] | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
 
     # -- subscribers ------------------------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:
@@ -138,9 +153,9 @@ class WorkspaceWatcher:
             self._thread.start()
             lifetime = self._lifetime()
             if self._spawn is not None:
-                self._spawn(lifetime, "workspace-watcher")
+                self._task = self._spawn(lifetime, "workspace-watcher")
             else:
-                loop.create_task(lifetime, name="workspace-watcher")
+                self._task = loop.create_task(lifetime, name="workspace-watcher")
         await asyncio.shield(self._started)
 
     async def _lifetime(self) -> None:
@@ -152,6 +167,8 @@ class WorkspaceWatcher:
     async def aclose(self) -> None:
         """Stop watching and wait for the watch thread to end."""
         self._stop.set()
+        if self._task is not None:
+            self._task.cancel()
         if self._thread is not None:
             await asyncio.to_thread(self._thread.join, 5.0)
 
@@ -209,7 +226,7 @@ class WorkspaceWatcher:
         added, modified, deleted = kinds[_ADDED], kinds[_MODIFIED], kinds[_DELETED]
         now = {rel: _lstat(str(self.root / rel)) for rel in added | modified | deleted}
         with self._lock:
-            return _Batch(self._known, added, modified, deleted, now).changes()
+            return _Batch(self.root, self._known, added, modified, deleted, now).changes()
 
     def _trim(self) -> None:
         # Bounded memory: forget the oldest entries (insertion order) beyond the limit.
@@ -224,12 +241,14 @@ class _Batch:
 
     def __init__(
         self,
+        root: Path,
         known: dict[str, _Seen],
         added: set[str],
         modified: set[str],
         deleted: set[str],
         now: dict[str, _Seen | None],
     ) -> None:
+        self.root = root
         self.known = known
         self.added = added
         self.modified = modified
@@ -261,7 +280,7 @@ class _Batch:
             self._moved_from.add(path)
             self._moved_to.add(dest)
             self._forget(path)
-            self.known[dest] = before
+            self.known[dest] = replace(before, discovered=False)
             self.out.append(FileChange("move", path, before.is_dir, dest))
 
     def _removes(self, paths: Iterable[str]) -> None:
@@ -273,16 +292,61 @@ class _Batch:
             self.out.append(FileChange("remove", path, before.is_dir if before else False))
 
     def _appearances(self, paths: Iterable[str]) -> None:
-        for path in sorted(paths):
+        first = len(self.out)
+        new_dirs: list[str] = []
+        created: set[str] = set()  # new_dirs again, for the ancestor look-ups
+        for path in sorted(paths):  # a directory before its contents
             seen = self.now[path]
             assert seen is not None
-            existed = path in self.known
+            before = self.known.get(path)
             self.known[path] = seen
-            if not existed and (path in self.added or path in self.deleted):
+            if before is not None and before.echoed_by(seen):
+                continue  # already reported as created by the discovery of its directory
+            if before is None and (
+                path in self.added or path in self.deleted or _inside(path, created)
+            ):
                 op: Op = "create"
+                if seen.is_dir:
+                    new_dirs.append(path)
+                    created.add(path)
             else:
                 op = "modify"
             self.out.append(FileChange(op, path, seen.is_dir))
+        for path in new_dirs:
+            self._discover(path)
+        # A directory before what it contains, whichever of them inotify reported.
+        self.out[first:] = sorted(self.out[first:], key=lambda change: change.path)
+
+    def _discover(self, top: str) -> None:
+        """Report what a new directory already holds.
+
+        inotify watches a new directory only once it has seen it created, so whatever was put in
+        it before that (``mkdir -p a/b && echo > a/b/c``, our own writes with parents) never
+        produces an event of its own.
+        """
+        budget = _DISCOVER_LIMIT
+        pending = [top]
+        while pending and budget > 0:
+            rel = pending.pop()
+            try:
+                with os.scandir(self.root / rel) as it:
+                    items = sorted(it, key=lambda item: item.name)
+            except OSError:
+                continue  # gone again already
+            for item in items:
+                child = f"{rel}/{item.name}"
+                if child in self.known or child in self.now:
+                    continue  # reported by this batch, or known from before
+                try:
+                    st = item.stat(follow_symlinks=False)
+                except OSError:
+                    continue  # gone again already
+                is_dir = stat.S_ISDIR(st.st_mode)
+                self.known[child] = _Seen(st.st_ino, is_dir, _stamp(st), discovered=True)
+                self.out.append(FileChange("create", child, is_dir))
+                budget -= 1
+                if is_dir:
+                    pending.append(child)
 
     def _forget(self, path: str) -> None:
         before = self.known.pop(path, None)
@@ -292,9 +356,22 @@ class _Batch:
                 del self.known[key]
 
 
+def _inside(path: str, dirs: set[str]) -> bool:
+    """Whether one of ``dirs`` is an ancestor of ``path``."""
+    while "/" in path:
+        path = path.rpartition("/")[0]
+        if path in dirs:
+            return True
+    return False
+
+
+def _stamp(st: os.stat_result) -> tuple[int, int]:
+    return st.st_size, st.st_mtime_ns
+
+
 def _lstat(path: str) -> _Seen | None:
     try:
         st = os.lstat(path)
     except OSError:
         return None
-    return _Seen(st.st_ino, stat.S_ISDIR(st.st_mode))
+    return _Seen(st.st_ino, stat.S_ISDIR(st.st_mode), _stamp(st))

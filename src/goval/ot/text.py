@@ -3,11 +3,12 @@
 protocol.md §5.4 puts the CRC-32 of the whole text in every packet. With a plain ``str`` each
 keystroke would cost O(document) twice (splice, then rehash). ``Text`` is a balanced rope
 (``rope.py``) plus a **finger**: the path to the leaf last edited, with the CRCs of the text
-before and after that leaf. An edit inside that leaf (typing is local) replaces the leaf, copies
-the root-to-leaf path with adjusted lengths, and derives the document CRC from the finger with
-two ``crc32_shift`` calls, so its cost hardly depends on the document size. An edit elsewhere
-builds a new finger with O(log n) CRC combines; an edit spanning leaves, or one that overflows
-or empties its leaf, goes through the general rebalancing ``rope.replace``.
+before and after that leaf. An edit inside that leaf (typing is local) replaces only the leaf,
+defers copying the root-to-leaf path until the tree itself is needed, and derives the document
+CRC from the finger with two ``crc32_shift`` calls — its cost does not depend on the document
+size. An edit elsewhere copies the pending path and builds a new finger with O(log n) CRC
+combines; an edit spanning leaves, or one that overflows or empties its leaf, goes through the
+general rebalancing ``rope.replace``.
 
 ``Text`` is persistent: :meth:`Text.apply` returns a new ``Text`` sharing every untouched node
 with the old one, which stays valid (a writer may flush an old version while edits go on).

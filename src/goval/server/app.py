@@ -19,10 +19,17 @@ from goval.protocol.connection import CloseCode
 from goval.server.auth import Authenticator
 from goval.server.channel_zero import ChannelZero
 from goval.server.config import ServerConfig
+from goval.server.files_http import mount_files
+from goval.server.ide import add_ide_routes
+from goval.server.idle_sleep import IdleSleep
+from goval.server.operator_http import mount_operator_routes
+from goval.server.ports import PortAnnouncer
+from goval.server.proxy import mount_proxy
 from goval.server.router import Router
 from goval.server.session import Session
 from goval.services.base import Resources
 from goval.services.registry import ServiceRegistry
+from goval.services.tunnel import SOCKET_POLICY, SocketPolicy
 from goval.storage import load_or_create_keys
 
 __all__ = ["LOCAL_IDENTITY", "Server", "token_from_path"]
@@ -55,7 +62,9 @@ class Server:
         self.authenticator = Authenticator(
             self.keys.secret, self.keys.workspace_id, public_key, config.jwks_url
         )
-        self.resources = Resources.open(config.workspace, state_dir)
+        self.resources = Resources.open(
+            config.workspace, state_dir, config.max_message, config.chat_history
+        )
         resources = self.resources
         self.router = Router(
             config,
@@ -65,9 +74,19 @@ class Server:
         )
         self.app = web.Application()
         self.app.router.add_get("/wsv2/{token:.*}", self._websocket)
+        add_ide_routes(self.app, self.router.registry.names())
+        mount_operator_routes(self.app, self.authenticator, config, self.router)
+        self.idle_sleep = IdleSleep(self.router, config.idle_sleep, self.aclose)
+        mount_files(self.app, self.resources.workspace, self.resources.url_signer)
+        mount_proxy(self.app, self.authenticator, config.no_auth)
+        resources.process_defaults.limits = config.process_limits()
+        policy = SocketPolicy(any_address=config.socket_any_address)
+        self.router.shared(SOCKET_POLICY, lambda: policy)
+        self.ports = PortAnnouncer(self.router.announce, config.port_poll_interval)
+        self.router.ready_notices = self.ports.notices
         self._runner: web.AppRunner | None = None
         self._site_port: int | None = None
-        self._handlers: set[asyncio.Task[None]] = set()
+        self._shutting_down = False
 
     @property
     def port(self) -> int:
@@ -98,10 +117,20 @@ class Server:
         assert server is not None
         sockets = getattr(server, "sockets", None) or []
         self._site_port = sockets[0].getsockname()[1] if sockets else self.config.port
+        self.idle_sleep.start()
+        self.ports.start({self.port})
+        self.resources.url_signer.origin = self.base_url  # signed file URLs point here
         log.info("goval serving %s on %s", self.config.workspace, self.base_url)
 
     async def aclose(self) -> None:
         """Graceful shutdown: flush and stop every channel, SLEEP, close sockets with 1001."""
+        if self.idle_sleep.asleep.is_set() or self._shutting_down:
+            return  # already shut down (idle sleep, or an earlier call)
+        # Clients reconnect at once after 1001 (crosis does); refuse them from now on, or the
+        # shutdown would wait for sessions that keep arriving.
+        self._shutting_down = True
+        await self.idle_sleep.aclose()
+        await self.ports.aclose()
         await self.router.aclose()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -116,13 +145,17 @@ class Server:
             autoping=True,
         )
         await ws.prepare(request)
+        if self._shutting_down:
+            await ws.close(code=CloseCode.GOING_AWAY, message=b"server shutting down")
+            return ws
         try:
             identity = self._identify(token_from_path(request.raw_path))
         except AuthError as exc:
             log.info("refused connection: %s", exc.reason)
             await ws.close(code=CloseCode.POLICY_VIOLATION, message=exc.reason.encode())
             return ws
-        session = Session(self.router.next_session_id(), identity, ws, self.config)
+        transport = request.transport if isinstance(request.transport, asyncio.Transport) else None
+        session = Session(self.router.next_session_id(), identity, ws, self.config, transport)
         await session.run(self.router)
         return ws
 

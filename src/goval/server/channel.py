@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ from goval.protocol.channels import Channel
 from goval.protocol.codec import encode
 from goval.protocol.connection import broadcast_stamp
 from goval.services.base import Deferred, Peer, Reply, Service, ok
+from goval.services.metrics_registry import Histogram
 
 if TYPE_CHECKING:
     from goval.server.session import Session
@@ -64,8 +66,10 @@ _Item = _Attach | _Detach | _Command | _Close
 class LiveChannel:
     """Runs one service for one channel. Implements the services' ``ChannelPort``."""
 
-    def __init__(self, channel: Channel) -> None:
+    def __init__(self, channel: Channel, latency: Histogram | None = None) -> None:
         self.channel = channel
+        self._latency = latency
+        self._latency_labels = (("service", channel.service),)
         self.service: Service | None = None
         self._peers: dict[int, Session] = {}
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
@@ -176,6 +180,7 @@ class LiveChannel:
 
     async def _handle(self, session: Session, command: Command, body: str) -> None:
         assert self.service is not None
+        started = time.perf_counter()
         try:
             self.service.check_role(session.identity.role, body)
             reply: Reply = await self.service.handle(session, command, body)
@@ -183,15 +188,22 @@ class LiveChannel:
             self._reply(session, command.ref, Command(error=error_text(exc)))
             return
         if isinstance(reply, Deferred):
-            task = asyncio.get_running_loop().create_task(self._await(session, command.ref, reply))
+            waiting = self._await(session, command.ref, reply, started)
+            task = asyncio.get_running_loop().create_task(waiting)
             self._deferred.add(task)
             task.add_done_callback(self._deferred.discard)
-        elif reply is not None:
+            return
+        if reply is not None:
             self._reply(session, command.ref, reply)
         elif command.ref:
             self._reply(session, command.ref, ok())
+        self._observe(started)
 
-    async def _await(self, session: Session, ref: str, deferred: Deferred) -> None:
+    def _observe(self, started: float) -> None:
+        if self._latency is not None:
+            self._latency.observe(time.perf_counter() - started, self._latency_labels)
+
+    async def _await(self, session: Session, ref: str, deferred: Deferred, started: float) -> None:
         try:
             reply = await deferred.reply
         except asyncio.CancelledError:
@@ -202,6 +214,7 @@ class LiveChannel:
             reply = ok() if ref else None
         if reply is not None:
             self._reply(session, ref, reply)
+        self._observe(started)
 
     def _reply(self, session: Session, ref: str, reply: Command) -> None:
         """The final reply: to the requester only, with the ref, if it still holds the channel."""

@@ -1,7 +1,8 @@
 """Channel-0 requests other than open/close (protocol.md §2.7).
 
-hello, auth, goodbye, incRef, debug, hasCap and pid1Config. Each returns the final reply (the
-router copies the ref) or None when it has nothing to send.
+hello, auth, goodbye, incRef, debug, hasCap, pid1Config, and startVCR / readVCR (``vcr``).
+Each returns the final reply (the router copies the ref) or None when it has nothing to send
+(the VCR handlers queue their own replies).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from goval.errors import AuthError, GovalError, PermissionDenied
 from goval.identity import Identity, Role
 from goval.protocol.connection import CloseCode
 from goval.server.auth import Authenticator
+from goval.server.vcr import read_vcr, start_vcr
 from goval.services.base import ok
 
 if TYPE_CHECKING:
@@ -58,6 +60,12 @@ class ChannelZero:
                 return Command(hasCap=session.identity.role >= Role.WRITE)
             case "pid1Config":
                 return self._pid1_config(router, session, command)
+            case "startVCR":
+                start_vcr(router, session, command)
+                return None
+            case "readVCR":
+                await read_vcr(router, session, command)
+                return None
         raise GovalError(f"unsupported command {body} on channel 0")
 
     def _hello(self, session: Session, command: Command) -> Command:

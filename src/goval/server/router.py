@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from typing import TypeVar
 
 from goval._proto.api_pb2 import Command, ContainerState, OpenChannelRes
@@ -18,9 +20,11 @@ from goval.protocol.codec import encode
 from goval.server.channel import LiveChannel, error_text
 from goval.server.channel_zero import ChannelZero
 from goval.server.config import ServerConfig
+from goval.server.server_metrics import install_server_metrics, request_histogram
 from goval.server.session import Session
 from goval.services.base import Resources, ServiceContext
 from goval.services.facilities import ServerFacilities
+from goval.services.metrics_registry import REGISTRY_KEY, MetricsRegistry
 from goval.services.registry import ServiceRegistry
 
 __all__ = ["Router"]
@@ -49,6 +53,13 @@ class Router(ServerFacilities):
         self.live: dict[int, LiveChannel] = {}
         self._next_session_id = 2
         self._lock = asyncio.Lock()
+        # Channel-0 notices every session gets right after READY (the open ports, §1.3).
+        self.ready_notices: Callable[[], list[Command]] = list
+        self.metrics = self.shared(REGISTRY_KEY, MetricsRegistry)
+        self.traffic = install_server_metrics(self.metrics, self)
+        self._request_seconds = request_histogram(self.metrics)
+        # When a client last sent a command (idle sleep, server/idle_sleep.py).
+        self.last_activity = time.monotonic()
 
     def next_session_id(self) -> int:
         session_id = self._next_session_id
@@ -66,6 +77,9 @@ class Router(ServerFacilities):
     # -- sessions ---------------------------------------------------------------------------
     def session_ready(self, session: Session) -> None:
         self.sessions[session.session_id] = session
+        for notice in self.ready_notices():
+            session.send(notice)
+        self.traffic.connections += 1
         identity = session.identity
         log.info(
             "session %d connected: user %s (%d) as %s",
@@ -77,13 +91,15 @@ class Router(ServerFacilities):
 
     async def session_lost(self, session: Session) -> None:
         """Socket loss = DISCONNECT on every channel (§2.6)."""
-        self.sessions.pop(session.session_id, None)
+        if self.sessions.pop(session.session_id, None) is not None:
+            self.traffic.retire(session)
         async with self._lock:
             for outcome in self.table.disconnect_all(session.session_id):
                 self._apply_close(outcome, session)
         log.info("session %d disconnected", session.session_id)
 
     async def handle_request(self, session: Session, command: Command, body: str) -> None:
+        self.last_activity = time.monotonic()
         if command.channel != 0:
             live = self.live.get(command.channel)
             if live is not None:
@@ -121,7 +137,7 @@ class Router(ServerFacilities):
                 return _open_error(str(exc))
             channel = outcome.channel
             if outcome.created:
-                live = LiveChannel(channel)
+                live = LiveChannel(channel, self._request_seconds)
                 context = ServiceContext(service_class.name, live, self, self.resources)
                 live.start(service_class(context))
                 self.live[channel.id] = live

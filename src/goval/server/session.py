@@ -21,10 +21,12 @@ from goval._proto.api_pb2 import Command
 from goval.identity import Identity
 from goval.protocol.codec import encode
 from goval.protocol.connection import CloseCode, CloseConnection, Connection, Request, Send
+from goval.server.frames import FrameBatcher
 
 if TYPE_CHECKING:
     from goval.server.config import ServerConfig
     from goval.server.router import Router
+    from goval.server.vcr import Recorder
 
 __all__ = ["Session"]
 
@@ -36,15 +38,23 @@ class Session:
     """A connected client. Implements the services' ``Peer`` port."""
 
     def __init__(
-        self, session_id: int, identity: Identity, ws: web.WebSocketResponse, config: ServerConfig
+        self,
+        session_id: int,
+        identity: Identity,
+        ws: web.WebSocketResponse,
+        config: ServerConfig,
+        transport: asyncio.Transport | None = None,
     ) -> None:
         self.connection = Connection(session_id, config.max_message)
+        self._batcher = FrameBatcher(ws, transport)
         self._identity = identity
         self._ws = ws
         self._config = config
         self._frames: collections.deque[bytes] = collections.deque()
         self._queued_bytes = 0
         self._wakeup = asyncio.Event()
+        self._flush_scheduled = False
+        self._writer_busy = False
         self._writable = asyncio.Event()
         self._writable.set()
         self._lag_timer: asyncio.TimerHandle | None = None
@@ -53,6 +63,11 @@ class Session:
         self.close_code: int | None = None
         self.bytes_out = 0
         self.frames_out = 0
+        self.bytes_in = 0
+        self.frames_in = 0
+        self.frames_dropped = 0
+        # Set by startVCR (server/vcr.py); None keeps the hot paths to one attribute test.
+        self.recorder: Recorder | None = None
         self.connected_at = time.monotonic()
 
     # -- Peer port -------------------------------------------------------------------------
@@ -84,9 +99,14 @@ class Session:
         """Queue an already-encoded frame (broadcasts are encoded once for all recipients)."""
         if self.closed.is_set() or self.close_code is not None:
             return
+        if self.recorder is not None:
+            self.recorder.outbound(frame)
         self._frames.append(frame)
         self._queued_bytes += len(frame)
-        self._wakeup.set()
+        if not self._flush_scheduled and not self._writer_busy:
+            # Everything queued during this loop iteration goes out in one write, next iteration.
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_soon)
         if self._queued_bytes > self._config.send_queue_limit:
             self.close(CloseCode.TRY_AGAIN_LATER, "outbound queue limit exceeded")
         elif self._queued_bytes > self._config.send_budget and self._writable.is_set():
@@ -109,16 +129,52 @@ class Session:
                 self._lag_timer.cancel()
                 self._lag_timer = None
 
+    def _flush_soon(self) -> None:
+        """Write what is queued without a task switch while the socket takes it; else wake the
+        writer task, which waits for the socket to drain."""
+        self._flush_scheduled = False
+        if self._writer_busy or self.close_code is not None:
+            return
+        while self._frames and self._batcher.can_write_now():
+            batch = self._take_batch()
+            try:
+                self._batcher.write_now(batch)
+            except ConnectionError:
+                self._frames.clear()
+                return
+            self._sent(batch)
+        if self._frames:
+            self._writer_busy = True
+            self._wakeup.set()
+
+    def _sent(self, batch: list[bytes]) -> None:
+        size = sum(len(frame) for frame in batch)
+        self.bytes_out += size
+        self.frames_out += len(batch)
+        self._drained(size)
+
     async def _write_loop(self) -> None:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            while self._frames:
-                frame = self._frames.popleft()
-                await self._ws.send_bytes(frame)
-                self.bytes_out += len(frame)
-                self.frames_out += 1
-                self._drained(len(frame))
+            self._writer_busy = True
+            try:
+                while self._frames:
+                    batch = self._take_batch()
+                    await self._batcher.send(batch)
+                    self._sent(batch)
+            finally:
+                self._writer_busy = False
+
+    def _take_batch(self, max_bytes: int = 256 * 1024) -> list[bytes]:
+        """Queued frames for one socket write: at least one, then up to ``max_bytes``."""
+        batch = [self._frames.popleft()]
+        size = len(batch[0])
+        while self._frames and size + len(self._frames[0]) <= max_bytes:
+            frame = self._frames.popleft()
+            batch.append(frame)
+            size += len(frame)
+        return batch
 
     # -- lifecycle --------------------------------------------------------------------------
     def close(self, code: int, reason: str) -> None:
@@ -127,6 +183,7 @@ class Session:
             return
         self.close_code = code
         log.info("session %d closing: %d %s", self.session_id, code, reason)
+        self.frames_dropped += len(self._frames)
         self._frames.clear()
         self._queued_bytes = 0
         self._writable.set()
@@ -161,6 +218,8 @@ class Session:
         finally:
             if self._writer is not None:
                 self._writer.cancel()
+            if self.recorder is not None:
+                self.recorder.flush()
             await router.session_lost(self)
             self.closed.set()
 
@@ -169,6 +228,10 @@ class Session:
             if self.close_code is not None:
                 break
             if message.type == WSMsgType.BINARY:
+                self.frames_in += 1
+                self.bytes_in += len(message.data)
+                if self.recorder is not None:
+                    self.recorder.inbound(message.data)
                 event = self.connection.receive(message.data)
             elif message.type == WSMsgType.TEXT:
                 event = self.connection.receive_text()

@@ -10,6 +10,7 @@ kit's ``ServiceHarness`` provides the same ports without any network.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from goval._proto.api_pb2 import Command, User
 from goval.errors import PermissionDenied, Unsupported
+from goval.host import Limits
 from goval.identity import Identity, Role
 from goval.services.file_urls import UrlSigner
 from goval.storage import Database, Workspace, load_or_create_keys
@@ -102,6 +104,8 @@ class ProcessDefaults:
     cwd: str = ""
     language: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    # Set once from the server's configuration; pid1Config does not change it.
+    limits: Limits | None = None
 
 
 @dataclass(frozen=True)
@@ -118,9 +122,11 @@ class Resources:
     database: Database
     state_dir: Path
     process_defaults: ProcessDefaults
-    url_signer: UrlSigner = field(default_factory=lambda: UrlSigner(b""))
+    # A random key unless opened from the state dir: URLs it signs die with the process.
+    url_signer: UrlSigner = field(default_factory=lambda: UrlSigner(secrets.token_bytes(32)))
     workspace_id: str = ""
     max_message: int = 32 * 1024 * 1024
+    chat_history: int = 100
 
     @property
     def workspace_root(self) -> Path:
@@ -128,7 +134,11 @@ class Resources:
 
     @classmethod
     def open(
-        cls, workspace_root: Path, state_dir: Path, max_message: int = 32 * 1024 * 1024
+        cls,
+        workspace_root: Path,
+        state_dir: Path,
+        max_message: int = 32 * 1024 * 1024,
+        chat_history: int = 100,
     ) -> Resources:
         """Open the workspace and the state database (creating the state directory)."""
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -143,6 +153,7 @@ class Resources:
             UrlSigner(keys.secret),
             keys.workspace_id,
             max_message,
+            chat_history,
         )
 
     def close(self) -> None:

@@ -29,13 +29,11 @@ from goval.identity import Role
 from goval.services.base import Peer, Reply, Service, ok
 from goval.storage import StatInfo
 
-__all__ = ["FilesService", "GcsFilesService", "INFO_PATH", "MUTATIONS"]
+__all__ = ["INFO_PATH", "MUTATIONS", "FilesService", "GcsFilesService"]
 
 T = TypeVar("T")
 
-MUTATIONS = frozenset(
-    {"write", "mkdir", "remove", "tryRemove", "move", "persist", "persistMirror"}
-)
+MUTATIONS = frozenset({"write", "mkdir", "remove", "tryRemove", "move", "persist", "persistMirror"})
 INFO_PATH = ".config/goval/info"
 # Contents up to this size are handled on the event loop; bigger ones go to a thread so a
 # large file never stalls other sessions.
@@ -67,6 +65,7 @@ class GcsFilesService(Service):
             case "readdir":
                 entries = await asyncio.to_thread(ws.readdir, command.readdir.path)
                 reply = Command()
+                reply.files.SetInParent()  # an empty directory still answers files{}
                 reply.files.files.extend(
                     File(path=e.name, type=File.DIRECTORY if e.is_dir else File.REGULAR)
                     for e in entries
@@ -96,6 +95,7 @@ class GcsFilesService(Service):
             case "listObjects":
                 objects = await asyncio.to_thread(ws.list_objects, command.listObjects.prefix)
                 reply = Command()
+                reply.listObjectsResp.SetInParent()
                 reply.listObjectsResp.objects.extend(objects)
                 return reply
         return await super().handle(peer, command, body)
@@ -107,7 +107,12 @@ class GcsFilesService(Service):
         if rel == INFO_PATH:
             content = self._info()
         else:
-            content = await asyncio.to_thread(ws.read, rel, limit)
+            # stat is a few syscalls: it lets small files skip the thread hop.
+            try:
+                size = ws.stat(rel).size
+            except FileError:
+                size = limit  # read reports it, with its own op in the text
+            content = await _maybe_thread(size, ws.read, rel, limit)
         reply = Command()
         reply.file.path = rel
         reply.file.content = content

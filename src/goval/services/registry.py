@@ -5,11 +5,44 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from goval.services.base import Service
+from goval.services.chat import ChatService
+from goval.services.eval import EvalService
+from goval.services.execution import ExecService
+from goval.services.files import FilesService, GcsFilesService
+from goval.services.fsevents import FsEventsService
+from goval.services.interp import InterpService
+from goval.services.meta import MetaService
+from goval.services.metrics import MetricsService
 from goval.services.null import NullService
+from goval.services.ot import OTService
+from goval.services.pprof import PprofService
+from goval.services.presence import PresenceService
+from goval.services.runner import RunnerService
+from goval.services.shell import ShellService
+from goval.services.snapshot import SnapshotService
+from goval.services.tunnel import SocketService
 
 __all__ = ["BUILTIN_SERVICES", "ServiceRegistry"]
 
-BUILTIN_SERVICES: tuple[type[Service], ...] = (NullService,)
+BUILTIN_SERVICES: tuple[type[Service], ...] = (
+    NullService,
+    OTService,
+    PresenceService,
+    ChatService,
+    MetaService,
+    MetricsService,
+    PprofService,
+    ExecService,
+    EvalService,
+    SocketService,
+    GcsFilesService,
+    FilesService,
+    FsEventsService,
+    SnapshotService,
+    ShellService,
+    RunnerService,
+    InterpService,
+)
 
 
 class ServiceRegistry:

@@ -52,6 +52,10 @@ proto: setup
 bench: setup
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/connect.py
+	$(BIN)/python bench/files.py
+	$(BIN)/python bench/terminal.py
+	$(BIN)/python bench/ot.py
+	$(BIN)/python bench/fanout.py
 
 # The browser IDE: rebuild the committed bundle from ide/ (tests/ide checks it is not stale).
 ide: ide/node_modules/.package-lock.json

@@ -42,13 +42,14 @@ ROOT = Path(__file__).resolve().parents[1]
 class Editor:
     """One raw session on ``ot:doc.txt`` that inserts at the start, one op in flight."""
 
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, number: int) -> None:
         self.ws = ws
         self.channel = 0
         self.version = 0
         self.acked = 0
         self.latencies: list[float] = []
-        self._nonce = 0
+        # Nonces identify an editor's own echo among everyone's packets: unique per editor.
+        self._nonce = number * 1_000_000
         self._sent_at = 0.0
         self._ok = asyncio.Event()
 
@@ -139,7 +140,7 @@ def cpu_seconds(pid: int) -> float:
 async def editors(url: str, count: int) -> AsyncIterator[list[Editor]]:
     async with aiohttp.ClientSession() as http:
         sockets = [await http.ws_connect(url, max_msg_size=0) for _ in range(count)]
-        team = [Editor(ws) for ws in sockets]
+        team = [Editor(ws, number) for number, ws in enumerate(sockets, 1)]
         for n, editor in enumerate(team):
             await editor.join(link=n == 0)
         readers = [asyncio.create_task(editor.read()) for editor in team]

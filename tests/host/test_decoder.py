@@ -95,21 +95,27 @@ def test_a_steady_trickle_is_released_after_the_maximum_delay() -> None:
     assert released == "." * 16
 
 
-async def test_the_pump_delivers_a_burst_once_output_goes_quiet() -> None:
+async def test_the_pump_sends_the_first_read_after_quiet_at_once_and_coalesces_the_rest() -> None:
     out = Collector()
     pump = OutputPump(out)
+    pump.feed(b"$ ")
+    assert out.chunks == ["$ "]  # a prompt or an echo after quiet is not held back
     for _ in range(50):
         pump.feed(b"line\r\n")
-    assert out.chunks == []  # nothing is sent per read
-    await eventually(lambda: bool(out.chunks), timeout=2)
+    assert out.chunks == ["$ "]  # nothing more is sent per read
+    await eventually(lambda: len(out.chunks) > 1, timeout=2)
     await asyncio.sleep(0.02)
-    assert out.chunks == ["line\r\n" * 50]
+    assert out.chunks == ["$ ", "line\r\n" * 50]
+    await asyncio.sleep(0.05)  # quiet again: the next read goes out at once
+    pump.feed(b"x")
+    assert out.chunks[-1] == "x"
 
 
 async def test_the_pump_sends_full_chunks_at_once_and_the_rest_at_close() -> None:
     out = Collector()
     pump = OutputPump(out, limit=1024)
+    pump.feed(b"start")
     pump.feed(b"y" * 2500 + "é".encode()[:1])
-    assert out.chunks == ["y" * 1024, "y" * 1024]
+    assert out.chunks == ["start", "y" * 1024, "y" * 1024]
     pump.close()
-    assert out.chunks[2:] == ["y" * 452 + "\ufffd"]
+    assert out.chunks[3:] == ["y" * 452 + "\ufffd"]

@@ -3,31 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 from goval._proto.api_pb2 import Command
 from goval.client import Channel
 from goval.host import TerminalScreen
-from goval.host.procfs import read_stat
 from goval.services.base import Resources
 from goval.testing import FakePeer
+from tests.host.helpers import eventually, gone
 
-
-async def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Wait until ``condition()`` holds; fail after ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.01)
-
-
-def gone(pid: int) -> bool:
-    """True when ``pid`` no longer exists or is a zombie."""
-    stat = read_stat(pid)
-    return stat is None or stat.dead
+__all__ = [
+    "Watcher",
+    "bodies",
+    "eventually",
+    "gone",
+    "isolate_shell",
+    "output_of",
+    "peer_output",
+    "render",
+    "type_line",
+]
 
 
 def bodies(commands: list[Command]) -> list[str]:

@@ -19,7 +19,8 @@ import sys
 import threading
 
 from goval._proto.api_pb2 import Command
-from goval.client import Channel, connect
+from goval.cli.common import add_client_command, connect_to, run_session
+from goval.client import Channel
 from goval.host.signals import signal_name
 
 __all__ = ["add_exec_command", "exit_status_of"]
@@ -27,19 +28,18 @@ __all__ = ["add_exec_command", "exit_status_of"]
 
 def add_exec_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``exec`` on the ``goval`` parser."""
-    parser = commands.add_parser(
+    parser = add_client_command(
+        commands,
         "exec",
-        help="run a command in a workspace, stream its output",
+        "run a command in a workspace, stream its output",
+        _exec,
         usage="goval exec [-e NAME=VALUE] [-i] [--token TOKEN] URL -- CMD...",
     )
-    parser.add_argument("url", help="ws://host:port/wsv2/<token> or http://host:port with --token")
-    parser.add_argument("--token", default=None)
     parser.add_argument(
         "-e", "--env", action="append", default=[], metavar="NAME=VALUE", help="add a variable"
     )
     parser.add_argument("-i", "--stdin", action="store_true", help="forward stdin as input")
     parser.add_argument("argv", nargs=argparse.REMAINDER, help="-- then the command")
-    parser.set_defaults(run=_exec)
 
 
 def exit_status_of(error: str) -> int:
@@ -69,23 +69,17 @@ def _exec(args: argparse.Namespace) -> int:
             print(f"goval exec: -e wants NAME=VALUE, not {item!r}", file=sys.stderr)
             return 2
         env[name] = value
-    try:
-        return asyncio.run(_run(args.url, args.token, argv, env, args.stdin))
-    except Exception as exc:
-        print(f"goval exec: {exc}", file=sys.stderr)
-        return 1
+    return run_session("goval exec", _run(args, argv, env))
 
 
-async def _run(
-    url: str, token: str | None, argv: list[str], env: dict[str, str], forward_stdin: bool
-) -> int:
-    async with connect(url, token, reconnect=False) as client:
+async def _run(args: argparse.Namespace, argv: list[str], env: dict[str, str]) -> int:
+    async with connect_to(args) as client:
         channel = await client.open("exec")
         request = Command()
         request.exec.args.extend(argv)
         request.exec.env.update(env)
         printer = asyncio.ensure_future(_print_output(channel))
-        if forward_stdin:
+        if args.stdin:
             _forward_stdin(channel)
         try:
             reply = await channel.request(request, check=False)

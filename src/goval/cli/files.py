@@ -25,14 +25,14 @@ from typing import Any, BinaryIO
 import aiohttp
 
 from goval._proto.api_pb2 import Command, File, FileAuthMethod, FileAuthReq, Move
-from goval.client import (
-    Channel,
-    ChannelOpenError,
-    ConnectionLost,
-    ServerError,
-    connect,
-    websocket_url,
+from goval.cli.common import (
+    CONNECTION_FAILURES,
+    CommandFailed,
+    client_command_adder,
+    connect_to,
+    run_session,
 )
+from goval.client import Channel, ServerError, websocket_url
 
 __all__ = ["add_file_commands"]
 
@@ -40,20 +40,9 @@ CHUNK = 256 * 1024
 Action = Callable[[Channel, argparse.Namespace], Coroutine[Any, Any, None]]
 
 
-class CommandFailed(Exception):
-    """A failure to report on stderr with exit status 1."""
-
-
 def add_file_commands(commands: Any) -> None:
     """Add the file subcommands to ``goval``'s subparsers."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("url", help="ws://host:port/wsv2/<token>, or http://host:port + --token")
-    common.add_argument("--token", default=os.environ.get("GOVAL_TOKEN"))
-
-    def add(name: str, action: Action, help_text: str) -> argparse.ArgumentParser:
-        sub: argparse.ArgumentParser = commands.add_parser(name, parents=[common], help=help_text)
-        sub.set_defaults(run=lambda args: _run(args, action))
-        return sub
+    add = client_command_adder(commands, _run, token_from_env=True)
 
     ls = add("ls", _ls, "list a directory of the workspace")
     ls.add_argument("path", nargs="?", default=".")
@@ -82,19 +71,11 @@ def add_file_commands(commands: Any) -> None:
 
 def _run(args: argparse.Namespace, action: Action) -> int:
     async def main() -> None:
-        async with connect(args.url, args.token, reconnect=False) as client:
+        async with connect_to(args) as client:
             channel = await client.open("gcsfiles")
             await action(channel, args)
 
-    try:
-        asyncio.run(main())
-    except ServerError as exc:
-        print(f"goval: {exc.text}", file=sys.stderr)
-        return 1
-    except (CommandFailed, ChannelOpenError, ConnectionLost, aiohttp.ClientError, OSError) as exc:
-        print(f"goval: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_session("goval", main(), failures=CONNECTION_FAILURES)
 
 
 # -- requests -----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from goval.client import connect
+from goval.cli.common import add_client_command, connect_to, run_session
 from goval.client.ot import SyncedDocument
 from goval.ot import Component, Delete, Op, compose, diff, transform
 
@@ -30,17 +30,11 @@ POLL_SECONDS = 0.3
 
 def add_commands(commands: Any) -> None:
     """Register ``edit`` and ``watch`` on the ``goval`` subcommand parser."""
-    edit = commands.add_parser("edit", help="edit a workspace file in $EDITOR, live")
-    edit.add_argument("url", help="ws://host:port/wsv2/<token> or http://host:port with --token")
+    edit = add_client_command(commands, "edit", "edit a workspace file in $EDITOR, live", _edit)
     edit.add_argument("path")
-    edit.add_argument("--token", default=None)
-    edit.set_defaults(run=_edit)
-    watch = commands.add_parser("watch", help="print live changes of a workspace file")
-    watch.add_argument("url", help="ws://host:port/wsv2/<token> or http://host:port with --token")
+    watch = add_client_command(commands, "watch", "print live changes of a workspace file", _watch)
     watch.add_argument("path")
-    watch.add_argument("--token", default=None)
     watch.add_argument("--count", type=int, default=0, help="stop after N changes (0: never)")
-    watch.set_defaults(run=_watch)
 
 
 class Rebaser:
@@ -84,15 +78,12 @@ def describe(version: int, op: Op) -> str:
 
 
 def _edit(args: argparse.Namespace) -> int:
-    try:
-        return asyncio.run(_edit_session(args.url, args.token, args.path))
-    except Exception as exc:
-        print(f"goval edit: {exc}", file=sys.stderr)
-        return 1
+    return run_session("goval edit", _edit_session(args))
 
 
-async def _edit_session(url: str, token: str | None, path: str) -> int:
-    async with connect(url, token, reconnect=True) as client:
+async def _edit_session(args: argparse.Namespace) -> int:
+    path = args.path
+    async with connect_to(args, reconnect=True) as client:
         doc = await SyncedDocument.open(client, path)
         rebaser = Rebaser(doc.text)
         doc.listeners.append(rebaser.on_change)
@@ -132,18 +123,12 @@ def _send_save(doc: SyncedDocument, rebaser: Rebaser, copy: Path) -> None:
 
 
 def _watch(args: argparse.Namespace) -> int:
-    try:
-        asyncio.run(_watch_session(args.url, args.token, args.path, args.count))
-    except KeyboardInterrupt:
-        pass
-    except Exception as exc:
-        print(f"goval watch: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_session("goval watch", _watch_session(args), interrupted=0)
 
 
-async def _watch_session(url: str, token: str | None, path: str, count: int) -> None:
-    async with connect(url, token, reconnect=True) as client:
+async def _watch_session(args: argparse.Namespace) -> None:
+    path, count = args.path, args.count
+    async with connect_to(args, reconnect=True) as client:
         doc = await SyncedDocument.open(client, path)
         print(f"{path} at version {doc.version} ({len(doc.text)} code points)", flush=True)
         seen = 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import urllib.parse
 from collections.abc import Callable, Coroutine
@@ -20,7 +19,13 @@ from typing import Any
 import aiohttp
 
 from goval._proto.api_pb2 import ChatMessage, Command, PprofRequest, User
-from goval.client import Channel, ChannelOpenError, Client, ConnectionLost, ServerError, connect
+from goval.cli.common import (
+    CONNECTION_FAILURES,
+    CommandFailed,
+    client_command_adder,
+    run_session,
+)
+from goval.client import Channel, Client, connect
 from goval.server.app import token_from_path
 
 __all__ = ["add_people_commands"]
@@ -28,20 +33,9 @@ __all__ = ["add_people_commands"]
 Action = Callable[[argparse.Namespace], Coroutine[Any, Any, None]]
 
 
-class CommandFailed(Exception):
-    """A failure to report on stderr with exit status 1."""
-
-
 def add_people_commands(commands: Any) -> None:
     """Add chat, who, metrics, profile and toast to ``goval``'s subparsers."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("url", help="ws://host:port/wsv2/<token>, or http://host:port + --token")
-    common.add_argument("--token", default=os.environ.get("GOVAL_TOKEN"))
-
-    def add(name: str, action: Action, help_text: str) -> argparse.ArgumentParser:
-        sub: argparse.ArgumentParser = commands.add_parser(name, parents=[common], help=help_text)
-        sub.set_defaults(run=lambda args: _run(args, action), command_name=name)
-        return sub
+    add = client_command_adder(commands, _run, token_from_env=True)
 
     chat = add("chat", _chat, "chat with everyone in the workspace (lines from stdin)")
     chat.add_argument("--channel", default="chat", help="chat channel name")
@@ -56,17 +50,8 @@ def add_people_commands(commands: Any) -> None:
 
 
 def _run(args: argparse.Namespace, action: Action) -> int:
-    try:
-        asyncio.run(action(args))
-    except (CommandFailed, ServerError, ChannelOpenError, ConnectionLost, OSError) as exc:
-        print(f"goval {args.command_name}: {exc}", file=sys.stderr)
-        return 1
-    except aiohttp.ClientError as exc:
-        print(f"goval {args.command_name}: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    return 0
+    label = f"goval {args.command_name}"
+    return run_session(label, action(args), failures=CONNECTION_FAILURES, interrupted=0)
 
 
 def _endpoint(args: argparse.Namespace) -> tuple[str, str | None]:

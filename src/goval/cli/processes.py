@@ -21,7 +21,8 @@ import tty
 from collections.abc import Iterator
 
 from goval._proto.api_pb2 import Clear, Command, ResizeTerm, RunMain, State
-from goval.client import Channel, ServerError, connect
+from goval.cli.common import add_client_command, connect_to, run_session
+from goval.client import Channel
 
 __all__ = ["add_commands"]
 
@@ -30,35 +31,19 @@ DETACH_KEY = b"\x1d"  # Ctrl-]
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``shell`` and ``run`` on the ``goval`` parser."""
-    shell = commands.add_parser("shell", help="open a shell in a workspace (Ctrl-] detaches)")
-    shell.add_argument("url", help="ws://host:port/wsv2/<token> or http://host:port with --token")
-    shell.add_argument("--token", default=None)
+    shell_help = "open a shell in a workspace (Ctrl-] detaches)"
+    shell = add_client_command(commands, "shell", shell_help, _shell)
     shell.add_argument("--name", default="", help="attach to (or create) this named shell")
-    shell.set_defaults(run=_shell)
-
-    run = commands.add_parser("run", help="press the run button and stream the run")
-    run.add_argument("url", help="ws://host:port/wsv2/<token> or http://host:port with --token")
-    run.add_argument("--token", default=None)
-    run.set_defaults(run=_run)
+    add_client_command(commands, "run", "press the run button and stream the run", _run)
 
 
 def _shell(args: argparse.Namespace) -> int:
-    try:
-        return asyncio.run(_shell_session(args.url, args.token, args.name))
-    except Exception as exc:
-        print(f"goval shell: {exc}", file=sys.stderr)
-        return 1
+    return run_session("goval shell", _shell_session(args))
 
 
 def _run(args: argparse.Namespace) -> int:
-    try:
-        return asyncio.run(_run_session(args.url, args.token))
-    except ServerError as exc:
-        print(f"goval run: {exc.text}", file=sys.stderr)
-        return 1
-    except Exception as exc:
-        print(f"goval run: {exc}", file=sys.stderr)
-        return 1
+    # A refused runMain is a ServerError, whose str() is the server's exact text.
+    return run_session("goval run", _run_session(args))
 
 
 @contextlib.contextmanager
@@ -80,11 +65,11 @@ def _resize_command() -> Command:
     return Command(resizeTerm=ResizeTerm(rows=size.lines, cols=size.columns))
 
 
-async def _shell_session(url: str, token: str | None, name: str) -> int:
+async def _shell_session(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     stdin = sys.stdin.fileno()
-    async with connect(url, token, reconnect=True) as client:
-        channel = await client.open("shell", name or None)
+    async with connect_to(args, reconnect=True) as client:
+        channel = await client.open("shell", args.name or None)
         done: asyncio.Future[int] = loop.create_future()
         channel.send(_resize_command())
         loop.add_signal_handler(signal.SIGWINCH, lambda: channel.send(_resize_command()))
@@ -127,9 +112,9 @@ async def _print_output(channel: Channel, done: asyncio.Future[int]) -> None:
         done.set_result(1)
 
 
-async def _run_session(url: str, token: str | None) -> int:
+async def _run_session(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
-    async with connect(url, token, reconnect=False) as client:
+    async with connect_to(args) as client:
         channel = await client.open("shellrun2", "shellrunner")
         loop.add_signal_handler(signal.SIGINT, lambda: channel.send(Command(clear=Clear())))
         streaming = loop.create_task(_stream_run(channel))

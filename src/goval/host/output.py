@@ -37,7 +37,9 @@ class OutputPump:
         quiet: float = QUIET,
         max_delay: float = MAX_DELAY,
     ) -> None:
-        self._on_chunk = on_chunk
+        self._deliver_chunk = on_chunk
+        self._quiet = quiet
+        self._last_delivery = float("-inf")
         self._loop = asyncio.get_running_loop()
         self._decoder = Utf8Decoder()
         self._coalescer = OutputCoalescer(limit=limit, quiet=quiet, max_delay=max_delay)
@@ -51,8 +53,15 @@ class OutputPump:
         text = self._decoder.decode(data)
         if not text:
             return
-        for chunk in self._coalescer.push(text, self._loop.time()):
+        now = self._loop.time()
+        after_quiet = self._coalescer.pending == 0 and now - self._last_delivery >= self._quiet
+        for chunk in self._coalescer.push(text, now):
             self._on_chunk(chunk)
+        if after_quiet:
+            # The first read after a quiet spell (a keystroke's echo, a prompt) goes out at once;
+            # only what follows it within the quiet window is coalesced.
+            self.flush()
+            return
         if self._timer is None:
             self._arm()
 
@@ -74,6 +83,10 @@ class OutputPump:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+    def _on_chunk(self, chunk: str) -> None:
+        self._last_delivery = self._loop.time()
+        self._deliver_chunk(chunk)
 
     def _arm(self) -> None:
         due = self._coalescer.deadline()

@@ -112,7 +112,9 @@ class PortWatcher:
 
     def poll(self) -> list[ListeningPort]:
         """Scan once, report changes through the callbacks, return the newly opened ports."""
-        current = self._scan()
+        return self._report(self._scan())
+
+    def _report(self, current: set[ListeningPort]) -> list[ListeningPort]:
         opened = sorted(current - self._known)
         closed = sorted(self._known - current)
         self._known = current
@@ -145,7 +147,9 @@ class PortWatcher:
 
     async def _run(self) -> None:
         while True:
-            self.poll()
+            # Reading /proc/net/tcp and every process's fds takes tens of ms with many sockets:
+            # off the event loop, or every session's latency would spike twice a second.
+            self._report(await asyncio.to_thread(self._scan))
             await asyncio.sleep(self._interval)
 
     def _scan(self) -> set[ListeningPort]:

@@ -7,7 +7,6 @@ here too) and the server's lifetime (start, graceful shutdown).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import urllib.parse
 
@@ -154,7 +153,7 @@ class Server:
             log.info("refused connection: %s", exc.reason)
             await ws.close(code=CloseCode.POLICY_VIOLATION, message=exc.reason.encode())
             return ws
-        transport = request.transport if isinstance(request.transport, asyncio.Transport) else None
+        transport = request.transport  # asyncio's or uvloop's: both write and report buffering
         session = Session(self.router.next_session_id(), identity, ws, self.config, transport)
         await session.run(self.router)
         return ws

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 from http.cookies import SimpleCookie
 
 import aiohttp
@@ -50,6 +51,34 @@ _WS_HANDSHAKE = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class _Forward:
+    """One authenticated request on its way to ``127.0.0.1:<port><path>``.
+
+    ``query`` and ``headers`` are what goes upstream (no token); ``token`` and ``source``
+    (``query``, ``cookie``, ``bearer``) say how it authenticated, for the cookie we answer with.
+    """
+
+    request: web.Request
+    port: int
+    path: str
+    query: list[tuple[str, str]]
+    headers: CIMultiDict[str]
+    token: str
+    source: str
+
+    def remember(self, response: web.StreamResponse) -> None:
+        """A token given in the query becomes the port's cookie (see the module docstring)."""
+        if self.source == "query" and self.token:
+            response.set_cookie(
+                PROXY_COOKIE,
+                self.token,
+                path=f"/proxy/{self.port}/",
+                httponly=True,
+                samesite="Lax",
+            )
+
+
 def mount_proxy(app: web.Application, authenticator: Authenticator, no_auth: bool) -> PortProxy:
     """Add the ``/proxy/<port>`` routes to ``app``; the relay's client closes with the app."""
     proxy = PortProxy(authenticator, no_auth)
@@ -82,14 +111,18 @@ class PortProxy:
             raise web.HTTPNotFound(text="no such port\n")
         token, source = self._credentials(request)
         self._authenticate(token)
-        path = "/" + request.match_info["tail"]
-        query = [(k, v) for k, v in request.rel_url.query.items() if k != "token"]
-        headers = _forward_headers(request, port, strip_authorization=source == "bearer")
+        forward = _Forward(
+            request,
+            port,
+            path="/" + request.match_info["tail"],
+            query=[(k, v) for k, v in request.rel_url.query.items() if k != "token"],
+            headers=_forward_headers(request, port, strip_authorization=source == "bearer"),
+            token=token,
+            source=source,
+        )
         if request.headers.get("Upgrade", "").lower() == "websocket":
-            response = await self._websocket(request, port, path, query, headers, token, source)
-        else:
-            response = await self._http(request, port, path, query, headers, token, source)
-        return response
+            return await self._websocket(forward)
+        return await self._http(forward)
 
     # -- authentication ------------------------------------------------------------------------
     def _credentials(self, request: web.Request) -> tuple[str, str]:
@@ -112,13 +145,6 @@ class PortProxy:
         except AuthError as exc:
             raise web.HTTPUnauthorized(text=f"unauthorized: {exc.reason}\n") from None
 
-    @staticmethod
-    def _remember(response: web.StreamResponse, port: int, token: str, source: str) -> None:
-        if source == "query" and token:
-            response.set_cookie(
-                PROXY_COOKIE, token, path=f"/proxy/{port}/", httponly=True, samesite="Lax"
-            )
-
     # -- HTTP ------------------------------------------------------------------------------------
     def _session(self) -> aiohttp.ClientSession:
         if self._client is None:
@@ -127,26 +153,18 @@ class PortProxy:
             )
         return self._client
 
-    async def _http(
-        self,
-        request: web.Request,
-        port: int,
-        path: str,
-        query: list[tuple[str, str]],
-        headers: CIMultiDict[str],
-        token: str,
-        source: str,
-    ) -> web.StreamResponse:
+    async def _http(self, forward: _Forward) -> web.StreamResponse:
+        request, port = forward.request, forward.port
         body = request.content.iter_chunked(CHUNK) if request.body_exists else None
         upstream = None
         for host in ("127.0.0.1", "[::1]"):
-            url = f"http://{host}:{port}{path}"
+            url = f"http://{host}:{port}{forward.path}"
             try:
                 upstream = await self._session().request(
                     request.method,
                     url,
-                    params=query,
-                    headers=headers,
+                    params=forward.query,
+                    headers=forward.headers,
                     data=body,
                     allow_redirects=False,
                 )
@@ -160,7 +178,7 @@ class PortProxy:
             for name, value in upstream.headers.items():
                 if name.lower() not in _HOP_BY_HOP:
                     response.headers.add(name, _rewrite_location(name, value, port))
-            self._remember(response, port, token, source)
+            forward.remember(response)
             await response.prepare(request)
             async for chunk in upstream.content.iter_chunked(CHUNK):
                 await response.write(chunk)
@@ -168,16 +186,8 @@ class PortProxy:
         return response
 
     # -- WebSocket -------------------------------------------------------------------------------
-    async def _websocket(
-        self,
-        request: web.Request,
-        port: int,
-        path: str,
-        query: list[tuple[str, str]],
-        headers: CIMultiDict[str],
-        token: str,
-        source: str,
-    ) -> web.StreamResponse:
+    async def _websocket(self, forward: _Forward) -> web.StreamResponse:
+        request, port, path, headers = forward.request, forward.port, forward.path, forward.headers
         for name in list(headers):
             if name.lower() in _WS_HANDSHAKE or name.lower() == "sec-websocket-protocol":
                 del headers[name]
@@ -187,7 +197,7 @@ class PortProxy:
         try:
             upstream = await self._session().ws_connect(
                 f"http://127.0.0.1:{port}{path}",
-                params=query,
+                params=forward.query,
                 headers=headers,
                 protocols=[p for p in protocols if p],
                 autoping=False,
@@ -197,7 +207,7 @@ class PortProxy:
             raise web.HTTPBadGateway(text=f"no WebSocket on port {port}{path}\n") from None
         chosen = (upstream.protocol,) if upstream.protocol else ()
         downstream = web.WebSocketResponse(protocols=chosen, autoping=False, max_msg_size=0)
-        self._remember(downstream, port, token, source)
+        forward.remember(downstream)
         await downstream.prepare(request)
         async with upstream:
             await _relay_websockets(downstream, upstream)

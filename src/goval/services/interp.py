@@ -5,32 +5,23 @@ Owns the REPL's life (started with the channel, restarted when it exits, restart
 from the moment a line is entered until the REPL prompts again, ``Stopped`` at the prompt.
 Prompt detection is a **choice** of §4.6: the REPL is started with a small bootstrap that puts
 a private OSC marker in ``sys.ps1``/``sys.ps2`` (zero-width for readline); the marker is
-stripped from output before it reaches any client (the emulator ignores it). Terminal sharing
-is ``TerminalChannel``'s.
+stripped from output before it reaches any client (the emulator ignores it). The respawn rule
+is ``TerminalService``'s, terminal sharing ``TerminalChannel``'s.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import shutil
 from collections.abc import Mapping
 
 from goval._proto.api_pb2 import Command, State
-from goval._proto.api_pb2 import Hint as HintMessage
-from goval.errors import GovalError
-from goval.host import RespawnPolicy, Terminal
+from goval.host import Terminal
 from goval.identity import Role
-from goval.services.base import Peer, Reply, Service, ServiceContext, ok
+from goval.services.base import Peer, Reply, ServiceContext, ok
 from goval.services.hints import BUILTIN_HINTS, HintMatcher
-from goval.services.process_env import (
-    dotreplit_or_default,
-    process_cwd,
-    process_environment,
-    run_before_process_start,
-)
-from goval.services.shell import KEEPS_EXITING
-from goval.services.terminal_channel import CLEAR_SCREEN, TERMINAL_BODIES, TerminalChannel
+from goval.services.process_env import dotreplit_or_default, run_before_process_start
+from goval.services.terminal_channel import CLEAR_SCREEN
+from goval.services.terminal_service import TerminalService
 
 __all__ = ["PROMPT_MARKER", "InterpService", "PromptScanner"]
 
@@ -92,31 +83,15 @@ def python_argv(env: Mapping[str, str], entrypoint: str | None = None) -> list[s
     return [python, "-i", "-c", BOOTSTRAP, *([entrypoint] if entrypoint else [])]
 
 
-class InterpService(Service):
+class InterpService(TerminalService):
     name = "interp2"
     min_role = Role.WRITE
 
     def __init__(self, ctx: ServiceContext) -> None:
-        super().__init__(ctx)
-        self.terminal = TerminalChannel(ctx.channel, observe=self._observe)
+        super().__init__(ctx, observe=self._observe)
         self.state = State.Running
         self._scanner = PromptScanner()
         self._hints: HintMatcher | None = None
-        self._policy = RespawnPolicy()
-        self._lock = asyncio.Lock()
-        self._started = False
-        self._closing = False
-
-    async def attach(self, peer: Peer) -> None:
-        if not self._started:
-            self._started = True
-            with contextlib.suppress(GovalError):
-                await self._restart(None)
-        self.ctx.channel.send(peer, Command(state=self.state))
-        self.terminal.greet(peer)
-
-    async def detach(self, peer: Peer) -> None:
-        self.terminal.forget(peer)
 
     async def handle(self, peer: Peer, command: Command, body: str) -> Reply:
         match body:
@@ -130,22 +105,18 @@ class InterpService(Service):
                     self.terminal.terminal.interrupt()
                 return ok()
             case "input":
-                if not self.terminal.alive:
-                    self._policy.reset()
-                    await self._restart(None)
+                await self.wake()
                 if "\r" in command.input or "\n" in command.input:
-                    self._set_state(State.Running)
+                    self.set_state(State.Running)
                 self.terminal.write(command.input)
-                return None
-            case _ if body in TERMINAL_BODIES:
-                self.terminal.configure(peer, command)
                 return None
         return await super().handle(peer, command, body)
 
-    async def aclose(self) -> None:
-        self._closing = True
-        async with self._lock:
-            await self.terminal.aclose()
+    async def respawn(self) -> None:
+        await self._restart(None)
+
+    def process_exited(self, terminal: Terminal) -> None:
+        self.set_state(State.Stopped)
 
     async def _restart(self, entrypoint: str | None) -> None:
         """Replace the REPL (if any) by a new one, running ``entrypoint`` first if given."""
@@ -158,44 +129,17 @@ class InterpService(Service):
             if entrypoint is not None:
                 self.terminal.emit(CLEAR_SCREEN)
             await run_before_process_start(self.ctx.server)
-            resources = self.ctx.resources
-            env = process_environment(resources, dotreplit_or_default(resources), pty=True)
             self._scanner = PromptScanner()
-            self._set_state(State.Running)
-            await self.terminal.start(
-                python_argv(env, entrypoint),
-                cwd=process_cwd(resources),
-                env=env,
-                limits=resources.process_defaults.limits,
-                on_exit=self._exited,
-            )
-            self._policy.started(asyncio.get_running_loop().time())
-
-    async def _exited(self, repl: Terminal) -> None:
-        if self._closing or repl is not self.terminal.terminal:
-            return
-        self._set_state(State.Stopped)
-        if not self._policy.exited(asyncio.get_running_loop().time()):
-            self.ctx.channel.broadcast(Command(error=KEEPS_EXITING))
-            return
-        try:
-            await self._restart(None)
-        except GovalError as exc:
-            self.ctx.channel.broadcast(Command(error=str(exc)))
+            self.set_state(State.Running)
+            await self.spawn(lambda env: python_argv(env, entrypoint))
 
     def _observe(self, text: str) -> str:
         text, prompted = self._scanner.feed(text)
         if self._hints is not None and text:
-            for hint in self._hints.feed(text):
-                self.ctx.channel.broadcast(Command(hint=HintMessage(text=hint)))
+            self.broadcast_hints(self._hints.feed(text))
         if prompted:
             # After the text that came before the prompt, so state follows the output.
             self.terminal.publish(text)
-            self._set_state(State.Stopped)
+            self.set_state(State.Stopped)
             return ""
         return text
-
-    def _set_state(self, state: State.ValueType) -> None:
-        if state != self.state:
-            self.state = state
-            self.ctx.channel.broadcast(Command(state=state))

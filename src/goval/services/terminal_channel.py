@@ -20,7 +20,7 @@ from goval._proto.api_pb2 import Command
 from goval.host import Limits, Terminal, TerminalScreen
 from goval.services.base import ChannelPort, Peer
 
-__all__ = ["CLEAR_SCREEN", "RESET", "TERMINAL_BODIES", "TerminalChannel"]
+__all__ = ["CLEAR_SCREEN", "RESET", "TERMINAL_BODIES", "OnExit", "TerminalChannel"]
 
 # Home, clear the screen, clear the scrollback (§4.5 clear{} while idle).
 CLEAR_SCREEN = "\x1b[H\x1b[2J\x1b[3J"

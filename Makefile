@@ -65,7 +65,7 @@ ide: ide/node_modules/.package-lock.json
 # What the Playwright tests need: Debian's chromium (never a downloaded browser); the playwright
 # package itself is a dev dependency (its wheel carries its driver).
 browser:
-	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 clean:
 	rm -rf $(VENV) node_modules

@@ -99,9 +99,11 @@ async def test_pty_size_is_the_smallest_among_sessions_and_follows_detach(
         isolate_shell(rs.server.resources, tmp_path / "home")
         a = await open_shell(alice)
         b = await open_shell(bob)
-        a.channel.send(Command(resizeTerm=ResizeTerm(rows=30, cols=100)))
+        # With a ref, fire-and-forget bodies are answered ok{} once handled: the two sessions'
+        # resizes are in place before alice asks (they travel on different sockets).
+        await a.channel.request(Command(resizeTerm=ResizeTerm(rows=30, cols=100)))
         b.channel.send(Command(resizeTerm=ResizeTerm(rows=20, cols=120)))
-        b.channel.send(Command(resizeTerm=ResizeTerm(rows=0, cols=0)))  # ignored
+        await b.channel.request(Command(resizeTerm=ResizeTerm(rows=0, cols=0)))  # ignored
         type_line(a.channel, "stty size")
         await a.wait_for("20 100\r\n")
 

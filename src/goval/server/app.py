@@ -21,6 +21,7 @@ from goval.server.config import ServerConfig
 from goval.server.files_http import mount_files
 from goval.server.ide import add_ide_routes
 from goval.server.idle_sleep import IdleSleep
+from goval.server.onboot import OnBoot
 from goval.server.operator_http import mount_operator_routes
 from goval.server.ports import PortAnnouncer
 from goval.server.proxy import mount_proxy
@@ -86,6 +87,7 @@ class Server:
         self._runner: web.AppRunner | None = None
         self._site_port: int | None = None
         self._shutting_down = False
+        self.on_boot = OnBoot(self.resources)
 
     @property
     def port(self) -> int:
@@ -118,6 +120,7 @@ class Server:
         self._site_port = sockets[0].getsockname()[1] if sockets else self.config.port
         self.idle_sleep.start()
         self.ports.start({self.port})
+        await self.on_boot.start()
         self.resources.url_signer.origin = self.base_url  # signed file URLs point here
         log.info("goval serving %s on %s", self.config.workspace, self.base_url)
 
@@ -131,6 +134,7 @@ class Server:
         await self.idle_sleep.aclose()
         await self.ports.aclose()
         await self.router.aclose()
+        await self.on_boot.aclose()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

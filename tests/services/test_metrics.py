@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from goval._proto.api_pb2 import ChatMessage, Command, Metrics
+from goval._proto.api_pb2 import ChatMessage, Command, Exec, Metrics, State
 from goval.client import ChannelOpenError
 from goval.identity import Role
 from goval.services.metrics_format import encode_family, text_format
@@ -96,7 +96,6 @@ async def test_an_owner_reads_live_server_metrics_over_the_metrics_channel() -> 
         assert value(families["goval_commands_total"], direction="out") >= 8  # handshakes + replies
         assert value(families["goval_bytes_total"], direction="in") > 0
         assert value(families["goval_ot_commits_total"]) == 0
-        assert value(families["goval_processes"]) >= 0
         latency = families["goval_request_duration_seconds"]
         [chat_latency] = [m for m in latency.metric if m.label[0].value == "chat"]
         assert chat_latency.histogram.sample_count == 1
@@ -163,3 +162,22 @@ async def test_an_owner_toast_reaches_every_session_and_others_cannot_send_one()
             notice = await asyncio.wait_for(client.notices.get(), 5)
             assert (notice.channel, notice.session, notice.toast.text) == (0, 0, "maintenance at 5")
         assert alice.notices.empty() and guest.notices.empty()  # the refused toasts never went out
+
+
+async def test_the_process_gauge_counts_a_running_workspace_process() -> None:
+    async with running_server() as rs, rs.client("alice") as alice:
+        metrics = await alice.open("metrics")
+
+        async def processes() -> float:
+            reply = await metrics.request(Command(metrics=Metrics()))
+            return value(by_name(reply)["goval_processes"])
+
+        before = await processes()
+        execer = await alice.open("exec")
+        execer.send(Command(exec=Exec(args=["sleep", "30"])))
+        running = await execer.receive()
+        assert running.state == State.Running
+        assert await processes() == before + 1
+        clear = Command()
+        clear.clear.SetInParent()
+        await execer.request(clear)

@@ -13,13 +13,6 @@ from goval.storage import Locks, SnapshotStore
 
 
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    root.mkdir()
-    return root
-
-
-@pytest.fixture
 def store(root: Path) -> SnapshotStore:
     state = root / ".goval"
     return SnapshotStore(state / "snapshots.git", root, state)

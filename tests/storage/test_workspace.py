@@ -14,13 +14,6 @@ from goval.storage import Entry, Workspace
 
 
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    root.mkdir()
-    return root
-
-
-@pytest.fixture
 def ws(root: Path) -> Iterator[Workspace]:
     with Workspace(root, root / ".goval") as workspace:
         yield workspace

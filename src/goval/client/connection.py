@@ -70,6 +70,7 @@ class Client:
         # openChan refs awaiting openChanRes: the channel must exist before its greeting is read.
         self._opening: dict[str, Channel] = {}
         self._reader: asyncio.Task[None] | None = None
+        self._sending: set[asyncio.Task[None]] = set()
         self._closing = False
         self._ready = asyncio.Event()
         self.lost = asyncio.Event()
@@ -184,7 +185,17 @@ class Client:
     def send_bytes(self, data: bytes) -> None:
         if self._ws is None or self._ws.closed:
             raise ConnectionLost("not connected")
-        asyncio.get_running_loop().create_task(self._ws.send_bytes(data))
+        # Tasks start in creation order, and each writes its frame before its first await,
+        # so frames leave in send order. Keep a reference until done (asyncio only holds weak
+        # ones) and consume a failure: a lost socket is reported by the reader, not here.
+        task = asyncio.get_running_loop().create_task(self._ws.send_bytes(data))
+        self._sending.add(task)
+        task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("send failed: %s", task.exception())
 
     # -- reading ----------------------------------------------------------------------------
     async def _read_loop(self, ws: aiohttp.ClientWebSocketResponse) -> None:
